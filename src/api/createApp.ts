@@ -1,0 +1,32 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { EventSink } from './eventSink';
+import { gitlabRouter } from './gitlab/gitlabRouter';
+
+export interface AppDeps {
+  sink: EventSink;
+  gitlabWebhookSecret: string | undefined;
+  log?: (line: string) => void;
+}
+
+/** The webhook API: stateless, it verifies and forwards; it never calls a forge itself. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/webhooks/gitlab', gitlabRouter({ webhookSecret: deps.gitlabWebhookSecret, sink: deps.sink, log: deps.log }));
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await deps.sink.health();
+      res.json({ status: 'ok' });
+    } catch (err) {
+      res.status(503).json({ status: 'unavailable', error: `Temporal is not reachable: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  });
+  // Malformed JSON and other body errors: say what is wrong, start nothing.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = (err as { status?: number }).status ?? 500;
+    const message = err instanceof Error ? err.message : 'internal error';
+    res.status(status >= 400 && status < 600 ? status : 500).json({ error: status < 500 ? `bad request: ${message}` : 'internal error' });
+  });
+  return app;
+}

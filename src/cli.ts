@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from './api/createApp';
+import { temporalEventSink } from './api/temporalEventSink';
+import { ConfigError, describeConfig, loadConfig, optionHelp, type ShepherdConfig } from './config';
+import { startDevServer, type DevServer } from './temporal/devServer';
+import { startWorker, type RunningWorker } from './worker';
+
+const USAGE = `Usage: shepherd <command> [options]
+
+Commands:
+  start     Temporal dev server (unless temporal-address is set), worker and webhook API in one process tree
+  api       only the webhook API (connects to temporal-address)
+  worker    only the worker (connects to temporal-address)
+  config    print the effective configuration, where each value comes from, secrets masked
+  help      this text
+
+Options (flags > SHEPHERD_* environment > --config-file YAML > defaults):
+`;
+
+export interface Running {
+  stop(): Promise<void>;
+  apiUrl?: string;
+  temporalAddress: string;
+  uiUrl?: string;
+}
+
+function log(line: string): void {
+  process.stdout.write(`[shepherd] ${line}\n`);
+}
+
+async function listen(config: ShepherdConfig, temporalAddress: string): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const app = createApp({
+    sink: temporalEventSink(client, config.taskQueue),
+    gitlabWebhookSecret: config.gitlabWebhookSecret,
+    log,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.apiPort, config.apiHost, () => resolve(s));
+    s.once('error', reject);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.apiPort;
+  return {
+    server,
+    url: `http://${config.apiHost}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await connection.close();
+    },
+  };
+}
+
+/** Starts the parts a command asks for; used by the CLI and by the demo. */
+export async function startShepherd(config: ShepherdConfig, parts: { api: boolean; worker: boolean; embedded: boolean }): Promise<Running> {
+  let devServer: DevServer | undefined;
+  let worker: RunningWorker | undefined;
+  let api: Awaited<ReturnType<typeof listen>> | undefined;
+  const stop = async (): Promise<void> => {
+    await api?.close();
+    await worker?.shutdown();
+    await devServer?.stop();
+  };
+  try {
+    let address = config.temporalAddress;
+    if (!address) {
+      if (!parts.embedded) address = '127.0.0.1:7233';
+      else {
+        log('starting the Temporal dev server...');
+        devServer = await startDevServer({
+          port: config.temporalPort,
+          uiPort: config.temporalUiPort,
+          dbFile: path.join(config.dataDir, 'temporal.db'),
+          logFile: path.join(config.dataDir, 'temporal.log'),
+        });
+        address = devServer.address;
+        log(`Temporal dev server: ${address} (state in ${path.join(config.dataDir, 'temporal.db')})`);
+        log(`Temporal Web UI: ${devServer.uiUrl}`);
+      }
+    }
+    if (parts.worker) {
+      worker = await startWorker({ config, address });
+      log(`worker polling task queue "${config.taskQueue}" on ${address}`);
+      if (!config.gitlabUrl || !config.authToken) {
+        log('note: no GitLab configured (gitlab-url, auth-token-file): merge requests cannot be processed until it is');
+      }
+    }
+    if (parts.api) {
+      api = await listen(config, address);
+      log(`webhook API: ${api.url}/webhooks/gitlab (health: ${api.url}/healthz)`);
+      if (!config.gitlabWebhookSecret) {
+        log('note: no gitlab-webhook-secret configured: every GitLab webhook is refused with 401');
+      }
+    }
+    return { stop, apiUrl: api?.url, temporalAddress: address, uiUrl: devServer?.uiUrl };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Runs until Ctrl-C / SIGTERM, then stops everything it started. */
+export async function runUntilSignalled(running: Running): Promise<void> {
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      log(`${sig}: stopping...`);
+      running.stop().then(resolve, (err: unknown) => {
+        process.stderr.write(`[shepherd] error while stopping: ${String(err)}\n`);
+        resolve();
+      });
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  log('stopped');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command = 'help', ...rest] = argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE + optionHelp() + '\n');
+    return 0;
+  }
+  let loaded;
+  try {
+    loaded = loadConfig({ argv: rest, env: process.env, cwd: process.cwd() });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`shepherd: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (loaded.rest.length) {
+    process.stderr.write(`shepherd ${command}: unexpected argument(s): ${loaded.rest.join(' ')}\n`);
+    return 2;
+  }
+  const { config } = loaded;
+  switch (command) {
+    case 'config':
+      process.stdout.write(describeConfig(loaded) + '\n');
+      return 0;
+    case 'start':
+      await runUntilSignalled(await startShepherd(config, { api: true, worker: true, embedded: true }));
+      return 0;
+    case 'api':
+      await runUntilSignalled(await startShepherd(config, { api: true, worker: false, embedded: false }));
+      return 0;
+    case 'worker':
+      await runUntilSignalled(await startShepherd(config, { api: false, worker: true, embedded: false }));
+      return 0;
+    default:
+      process.stderr.write(`shepherd: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`shepherd: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

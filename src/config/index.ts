@@ -1,0 +1,20 @@
+// Shepherd's configuration: one schema, four sources (flags > SHEPHERD_* env > YAML file > defaults).
+
+export { ConfigError } from './errors';
+export { loadConfig, type LoadConfigInput, type LoadedConfig } from './load';
+export { describeConfig, optionHelp } from './describe';
+export {
+  CONFIG_FILE_ENV,
+  CONFIG_FILE_OPTION,
+  OPTION_NAMES,
+  configKey,
+  configSchema,
+  envVarName,
+  optionMeta,
+  type OptionKind,
+  type OptionMeta,
+  type OptionName,
+  type OptionValues,
+  type ShepherdConfig,
+} from './schema';
+export type { OptionSource, SourceKind } from './source';

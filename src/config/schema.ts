@@ -1,0 +1,348 @@
+// The one schema of Shepherd's options. Option names are marge-bot's kebab style; each is also
+// an environment variable (SHEPHERD_ + UPPER_SNAKE) and a key of the YAML config file.
+// Each option's value schema accepts a raw value as any source delivers it (text from flags and
+// the environment, text/number/boolean from YAML) and turns it into the typed value; a value
+// that does not fit yields one issue whose message says what would be valid. Per-option facts
+// (kind, default, help, secrecy) live in `optionRegistry`, keyed by the option's schema.
+
+import path from 'node:path';
+import { z } from 'zod';
+import { DURATION_FORMS, DurationError, parseDuration } from '../domain/duration';
+
+export type OptionKind = 'string' | 'url' | 'int' | 'bool' | 'duration' | 'secret' | 'file';
+
+/** A value as a source hands it over, before validation. */
+export type RawValue = string | number | boolean;
+
+export interface OptionMeta {
+  readonly kind: OptionKind;
+  /** One line for `--help`. */
+  readonly help: string;
+  /** Never shown, logged, or accepted as a flag. */
+  readonly secret: boolean;
+  /** Stands for the value in `--help`, e.g. URL or DURATION; empty for booleans. */
+  readonly placeholder: string;
+  /** The default as a user would write it; absent when the option is optional. */
+  readonly default?: RawValue;
+}
+
+export const optionRegistry = z.registry<OptionMeta>();
+
+// ---------------------------------------------------------------------------------------------
+// Value kinds
+
+/** A converted value, or what would have been valid (and, when known, what exactly is wrong). */
+type Converted<T> = { ok: true; value: T } | { ok: false; expected: string; reason?: string };
+
+const accept = <T>(value: T): Converted<T> => ({ ok: true, value });
+const reject = (expected: string, reason?: string): Converted<never> => ({ ok: false, expected, reason });
+
+/**
+ * Wraps a converter as a zod schema. A rejection becomes one custom issue: its message is what
+ * would be valid, and `params.reason` (if any) what exactly is wrong. Secret kinds give no reason,
+ * so nothing of a secret value reaches a message.
+ */
+function valueSchema<T>(convert: (raw: unknown) => Converted<T>): z.ZodType<T, unknown> {
+  return z.unknown().transform((raw, ctx): T => {
+    const result = convert(raw);
+    if (result.ok) return result.value;
+    const params = result.reason === undefined ? undefined : { reason: result.reason };
+    ctx.issues.push({ code: 'custom', message: result.expected, params, input: raw });
+    return z.NEVER;
+  });
+}
+
+/** Text of a scalar; YAML turns `bot-name: 42` into a number, which is still meant as text. */
+function scalarText(raw: unknown): string | undefined {
+  if (typeof raw === 'string') return raw.trim();
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  return undefined;
+}
+
+interface Kind<T> {
+  readonly kind: OptionKind;
+  readonly placeholder: string;
+  readonly secret: boolean;
+  readonly value: z.ZodType<T, unknown>;
+}
+
+function textKind(placeholder: string, check?: (text: string) => string | undefined): Kind<string> {
+  return {
+    kind: 'string',
+    placeholder,
+    secret: false,
+    value: valueSchema((raw) => {
+      const text = scalarText(raw);
+      if (!text) return reject('expected a non-empty text');
+      const problem = check?.(text);
+      return problem ? reject(problem) : accept(text);
+    }),
+  };
+}
+
+const HOST_PORT = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?):(\d{1,5})$/i;
+
+/** Temporal's gRPC address: a host (name, IPv4, or [IPv6]) and a port, nothing else. */
+function checkHostPort(text: string): string | undefined {
+  const port = HOST_PORT.exec(text)?.[1];
+  const valid = port !== undefined && Number(port) >= 1 && Number(port) <= 65535;
+  return valid ? undefined : 'expected host:port, e.g. localhost:7233 or temporal.example.com:7233';
+}
+
+const URL_EXPECTED =
+  'expected an http:// or https:// URL without user name or password, e.g. https://gitlab.example.com';
+
+/**
+ * A forge base URL. Credentials inside the URL are refused: they would leak into logs and
+ * `shepherd config`, and the token has its own secret option. Trailing slashes are dropped so
+ * callers can append paths.
+ */
+const urlKind: Kind<string> = {
+  kind: 'url',
+  placeholder: 'URL',
+  secret: false,
+  value: valueSchema((raw) => {
+    const text = scalarText(raw);
+    if (!text || !URL.canParse(text)) return reject(URL_EXPECTED);
+    const url = new URL(text);
+    const web = url.protocol === 'http:' || url.protocol === 'https:';
+    if (!web || url.username !== '' || url.password !== '') return reject(URL_EXPECTED);
+    return accept(text.replace(/\/+$/, ''));
+  }),
+};
+
+function intKind(placeholder: string, min: number, max: number): Kind<number> {
+  const expected = `expected a whole number from ${min} to ${max}`;
+  return {
+    kind: 'int',
+    placeholder,
+    secret: false,
+    value: valueSchema((raw) => {
+      // Strict digits only: Number('0x10'), Number('1e3') and Number('') would all slip through.
+      const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+      if (!/^\d+$/.test(text)) return reject(expected);
+      const value = Number(text);
+      return value >= min && value <= max ? accept(value) : reject(expected);
+    }),
+  };
+}
+
+const BOOL_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, yes: true, no: false, 1: true, 0: false };
+
+const boolKind: Kind<boolean> = {
+  kind: 'bool',
+  placeholder: '',
+  secret: false,
+  value: valueSchema((raw) => {
+    if (typeof raw === 'boolean') return accept(raw);
+    const word = scalarText(raw)?.toLowerCase();
+    const value = word === undefined ? undefined : BOOL_WORDS[word];
+    return value === undefined ? reject('expected one of true, false, yes, no, 1, 0') : accept(value);
+  }),
+};
+
+/** A duration in milliseconds. Zero is refused: every duration option is a timeout or interval. */
+const durationKind: Kind<number> = {
+  kind: 'duration',
+  placeholder: 'DURATION',
+  secret: false,
+  value: valueSchema((raw) => {
+    const expected = `expected a duration greater than zero: ${DURATION_FORMS}`;
+    if (typeof raw !== 'string' && typeof raw !== 'number') return reject(expected);
+    try {
+      const ms = parseDuration(raw);
+      return ms > 0 ? accept(ms) : reject(expected, 'it is zero');
+    } catch (error) {
+      if (error instanceof DurationError) return reject(expected, error.reason);
+      throw error;
+    }
+  }),
+};
+
+function secretKind(placeholder: string): Kind<string> {
+  return {
+    kind: 'secret',
+    placeholder,
+    secret: true,
+    value: valueSchema((raw) => {
+      const text = typeof raw === 'string' ? raw.trim() : '';
+      return text ? accept(text) : reject('expected a non-empty text');
+    }),
+  };
+}
+
+const fileKind: Kind<string> = {
+  kind: 'file',
+  placeholder: 'FILE',
+  secret: false,
+  value: valueSchema((raw) => {
+    const text = scalarText(raw);
+    return text ? accept(text) : reject('expected a file path');
+  }),
+};
+
+const PORT = intKind('PORT', 0, 65535);
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+function optional<T>(kind: Kind<T>, help: string) {
+  const schema = kind.value.optional();
+  optionRegistry.add(schema, { kind: kind.kind, placeholder: kind.placeholder, secret: kind.secret, help });
+  return schema;
+}
+
+/** `prefault` runs the default through the value schema, so defaults are written like user input. */
+function defaulted<T>(kind: Kind<T>, defaultValue: RawValue, help: string) {
+  const schema = kind.value.prefault(defaultValue);
+  optionRegistry.add(schema, {
+    kind: kind.kind,
+    placeholder: kind.placeholder,
+    secret: kind.secret,
+    help,
+    default: defaultValue,
+  });
+  return schema;
+}
+
+export const configSchema = z.object({
+  'gitlab-url': optional(urlKind, 'Your GitLab instance, e.g. "https://gitlab.example.com".'),
+  'auth-token': optional(
+    secretKind('TOKEN'),
+    'GitLab access token of the bot user. Secret: environment, config file or --auth-token-file only.',
+  ),
+  'auth-token-file': optional(fileKind, 'Path to a file holding the GitLab access token (read and trimmed).'),
+  'gitlab-webhook-secret': optional(
+    secretKind('SECRET'),
+    'Token GitLab sends as X-Gitlab-Token with each webhook. Secret: environment, config file or --gitlab-webhook-secret-file only.',
+  ),
+  'gitlab-webhook-secret-file': optional(fileKind, 'Path to a file holding the GitLab webhook secret (read and trimmed).'),
+  'use-https': defaulted(
+    boolKind,
+    false,
+    'Use HTTPS instead of SSH for git access. Only HTTPS git access is implemented for now; it is used whenever no ssh-key-file is set.',
+  ),
+  'ssh-key-file': optional(fileKind, 'Path to the private SSH key the bot clones and pushes with.'),
+  'temporal-address': optional(
+    textKind('HOST:PORT', checkHostPort),
+    'Temporal frontend to use, as host:port. When absent Shepherd starts an embedded dev server.',
+  ),
+  'temporal-namespace': defaulted(textKind('NAMESPACE'), 'default', 'Temporal namespace.'),
+  'task-queue': defaulted(textKind('QUEUE'), 'shepherd', "Temporal task queue of Shepherd's workflows and activities."),
+  'api-host': defaulted(textKind('HOST'), '127.0.0.1', 'Address the webhook API listens on.'),
+  'api-port': defaulted(PORT, 3000, 'Port the webhook API listens on.'),
+  'temporal-port': defaulted(PORT, 7233, 'Port of the embedded Temporal dev server (when temporal-address is absent).'),
+  'temporal-ui-port': defaulted(PORT, 8233, "Port of the embedded dev server's Web UI."),
+  'data-dir': defaulted(
+    textKind('DIR'),
+    '.data',
+    'Directory for local state such as the embedded Temporal database; relative to the working directory.',
+  ),
+  'ci-timeout': defaulted(durationKind, '15min', 'How long to wait for CI to pass.'),
+  'ci-poll-interval': defaulted(durationKind, '30s', 'How often to poll the pipeline when no webhook arrives.'),
+  'git-timeout': defaulted(durationKind, '120s', 'How long a single git operation can take.'),
+  debug: defaulted(boolKind, false, 'Debug logging (includes all HTTP requests etc).'),
+  'bot-name': optional(textKind('NAME'), "Display name used in comments (default: the bot user's name on the forge)."),
+});
+
+export type OptionName = keyof typeof configSchema.shape;
+
+/** Validated option values, keyed by option name. */
+export type OptionValues = z.output<typeof configSchema>;
+
+/** All option names, in the order `--help` and `shepherd config` list them. */
+export const OPTION_NAMES = Object.keys(configSchema.shape) as readonly OptionName[];
+
+/** Secret options and the `*-file` option that may supply each one instead. */
+export const SECRET_FILE_OPTIONS = {
+  'auth-token': 'auth-token-file',
+  'gitlab-webhook-secret': 'gitlab-webhook-secret-file',
+} as const satisfies Partial<Record<OptionName, OptionName>>;
+
+export type SecretOption = keyof typeof SECRET_FILE_OPTIONS;
+
+/** The `*-file` option that may supply a secret instead, if it has one. */
+export function secretFileOption(name: OptionName): OptionName | undefined {
+  return (SECRET_FILE_OPTIONS as Partial<Record<OptionName, OptionName>>)[name];
+}
+
+/** The option that names the YAML file; it is a source, not a setting, so not in the schema. */
+export const CONFIG_FILE_OPTION = 'config-file';
+export const CONFIG_FILE_ENV = 'SHEPHERD_CONFIG_FILE';
+
+export function isOptionName(name: string): name is OptionName {
+  return Object.hasOwn(configSchema.shape, name);
+}
+
+export function optionMeta(name: OptionName): OptionMeta {
+  const meta = optionRegistry.get(configSchema.shape[name]);
+  if (!meta) throw new Error(`Option ${name} has no metadata; declare it with optional() or defaulted()`);
+  return meta;
+}
+
+export function envVarName(name: string): string {
+  return `SHEPHERD_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The typed configuration the rest of Shepherd reads
+
+/** Shepherd's settings. Paths are absolute; durations are milliseconds (hence the `Ms` names). */
+export interface ShepherdConfig {
+  gitlabUrl?: string;
+  authToken?: string;
+  /** Absolute path the auth token was read from, when it came from a file. */
+  authTokenFile?: string;
+  gitlabWebhookSecret?: string;
+  /** Absolute path the webhook secret was read from, when it came from a file. */
+  gitlabWebhookSecretFile?: string;
+  useHttps: boolean;
+  sshKeyFile?: string;
+  /** Absent: start an embedded Temporal dev server. */
+  temporalAddress?: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  apiHost: string;
+  apiPort: number;
+  temporalPort: number;
+  temporalUiPort: number;
+  dataDir: string;
+  ciTimeoutMs: number;
+  ciPollIntervalMs: number;
+  gitTimeoutMs: number;
+  debug: boolean;
+  botName?: string;
+}
+
+/** The `ShepherdConfig` field of an option: camelCase, plus `Ms` for durations. */
+export function configKey(name: OptionName): keyof ShepherdConfig {
+  const camel = name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  return (optionMeta(name).kind === 'duration' ? `${camel}Ms` : camel) as keyof ShepherdConfig;
+}
+
+/** Written out field by field so the compiler checks every option lands in the right place. */
+export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdConfig {
+  const absolute = (p: string | undefined) => (p === undefined ? undefined : path.resolve(cwd, p));
+  return {
+    gitlabUrl: values['gitlab-url'],
+    authToken: values['auth-token'],
+    authTokenFile: absolute(values['auth-token-file']),
+    gitlabWebhookSecret: values['gitlab-webhook-secret'],
+    gitlabWebhookSecretFile: absolute(values['gitlab-webhook-secret-file']),
+    useHttps: values['use-https'],
+    sshKeyFile: absolute(values['ssh-key-file']),
+    temporalAddress: values['temporal-address'],
+    temporalNamespace: values['temporal-namespace'],
+    taskQueue: values['task-queue'],
+    apiHost: values['api-host'],
+    apiPort: values['api-port'],
+    temporalPort: values['temporal-port'],
+    temporalUiPort: values['temporal-ui-port'],
+    dataDir: path.resolve(cwd, values['data-dir']),
+    ciTimeoutMs: values['ci-timeout'],
+    ciPollIntervalMs: values['ci-poll-interval'],
+    gitTimeoutMs: values['git-timeout'],
+    debug: values.debug,
+    botName: values['bot-name'],
+  };
+}

@@ -1,0 +1,78 @@
+import type { Refusal } from './readiness';
+
+// Every comment the merge queue writes. Each says what happened and what the person can do,
+// because a bare "I couldn't merge this" is the complaint marge-bot users have most.
+
+const REASSIGN = 'assign me again';
+
+export interface CommentContext {
+  botUsername: string;
+  targetBranch: string;
+}
+
+/** Hidden marker that makes a comment recognisable, so a retried activity never posts it twice. */
+export function commentMarker(key: string): string {
+  return `<!-- shepherd:${key} -->`;
+}
+
+export function withMarker(key: string, body: string): string {
+  return `${body}\n\n${commentMarker(key)}`;
+}
+
+export function refusalComment(refusal: Refusal, ctx: CommentContext): string | undefined {
+  switch (refusal.reason) {
+    case 'merged':
+    case 'closed':
+    case 'not-assigned':
+      return undefined;
+    case 'draft':
+      return `I can't merge this merge request: it is marked as draft. Mark it as ready, then ${REASSIGN}.`;
+    case 'approvals': {
+      const who = refusal.eligibleApprovers.length
+        ? ` It can be approved by: ${refusal.eligibleApprovers.map((u) => `@${u}`).join(', ')}.`
+        : '';
+      const n = refusal.left === 1 ? '1 more approval' : `${refusal.left} more approvals`;
+      return `I can't merge this merge request yet: it needs ${n}.${who} Once it is approved, ${REASSIGN}.`;
+    }
+    case 'discussions':
+      return `I can't merge this merge request: it has unresolved discussions. Resolve them, then ${REASSIGN}.`;
+  }
+}
+
+export function ciFailedComment(pipelineUrl: string): string {
+  return `I couldn't merge this merge request: CI failed on the rebased branch. See the pipeline: ${pipelineUrl}\n\nFix the failure and push, then ${REASSIGN}.`;
+}
+
+export function ciCanceledComment(pipelineUrl: string): string {
+  return `I couldn't merge this merge request: its pipeline was canceled (${pipelineUrl}). If that was intended, nothing to do; otherwise ${REASSIGN} and I will run it again.`;
+}
+
+export function ciTimeoutComment(timeout: string, pipelineUrl: string | undefined): string {
+  const where = pipelineUrl ? ` (last seen: ${pipelineUrl})` : ' (no pipeline appeared for the rebased commit)';
+  return `I couldn't merge this merge request: CI did not finish within ${timeout}${where}. Check the CI runners, or raise \`ci-timeout\`; then ${REASSIGN}.`;
+}
+
+export function conflictComment(targetBranch: string, files: string[]): string {
+  const list = files.length ? `\n\nConflicting files:\n${files.map((f) => `- \`${f}\``).join('\n')}` : '';
+  return `I couldn't merge this merge request: rebasing it onto \`${targetBranch}\` gives conflicts.${list}\n\nRebase it yourself and resolve them, then ${REASSIGN}.`;
+}
+
+export function sourcePushedComment(): string {
+  return `I stopped merging this merge request: someone pushed to its source branch while I was working on it, so what CI tested is no longer what would be merged. When the branch is ready, ${REASSIGN}.`;
+}
+
+export function notAllowedComment(message: string): string {
+  return `I couldn't merge this merge request: GitLab refused the merge (${message}). This usually means the merge request is a draft, closed, or a push rule or branch protection rejects it. Check the merge request's settings, then ${REASSIGN}.`;
+}
+
+export function missingBranchComment(branch: string): string {
+  return `I couldn't merge this merge request: the branch \`${branch}\` no longer exists. Restore it or fix the merge request, then ${REASSIGN}.`;
+}
+
+export function targetKeptMovingComment(targetBranch: string, attempts: number): string {
+  return `I couldn't merge this merge request: \`${targetBranch}\` moved every time CI passed, ${attempts} times in a row. ${REASSIGN} when the branch is calmer.`;
+}
+
+export function unexpectedErrorComment(what: string): string {
+  return `I couldn't merge this merge request: ${what}. The details are in Shepherd's logs and in its workflow in the Temporal Web UI. ${REASSIGN[0].toUpperCase()}${REASSIGN.slice(1)} to try again.`;
+}

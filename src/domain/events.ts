@@ -1,0 +1,60 @@
+import type { MergeRequestRef, MergeRequestState, PipelineStatus } from './types';
+
+// Normalised forge events: what the api hands to workflows. Small, forge-neutral, secret-free.
+
+export interface MergeRequestEvent {
+  kind: 'merge-request';
+  /** Same for every delivery of one forge event (redeliveries are recognised by it). */
+  eventId: string;
+  ref: MergeRequestRef;
+  /** What happened, in the forge's words (`open`, `update`, `approved`, `merge`, `close`, ...). */
+  action: string;
+  state: MergeRequestState;
+  title: string;
+  url: string;
+  sourceBranch: string;
+  targetBranch: string;
+  headSha: string;
+  draft: boolean;
+  /** Usernames assigned now. */
+  assignees: string[];
+  /** Who caused the event. */
+  actor: string;
+}
+
+export interface CommentEvent {
+  kind: 'comment';
+  eventId: string;
+  ref: MergeRequestRef;
+  noteId: number;
+  author: string;
+  body: string;
+}
+
+export interface PipelineEvent {
+  kind: 'pipeline';
+  eventId: string;
+  /** The merge request the pipeline ran for, when the forge says. */
+  ref?: MergeRequestRef;
+  targetBranch?: string;
+  project: string;
+  pipelineId: number;
+  sha: string;
+  status: PipelineStatus;
+  url: string;
+}
+
+export type MergeRequestWorkflowEvent = MergeRequestEvent | CommentEvent;
+export type DomainEvent = MergeRequestEvent | CommentEvent | PipelineEvent;
+
+const FINISHED: ReadonlySet<PipelineStatus> = new Set(['success', 'failed', 'canceled', 'skipped']);
+
+/** A pipeline in one of these states will not change any more on its own. */
+export function isPipelineFinished(status: PipelineStatus): boolean {
+  return FINISHED.has(status);
+}
+
+/** Skipped pipelines count as passed, as GitLab itself treats them for "pipelines must succeed". */
+export function isPipelinePassed(status: PipelineStatus): boolean {
+  return status === 'success' || status === 'skipped';
+}

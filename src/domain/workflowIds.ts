@@ -1,0 +1,16 @@
+import type { ForgeKind, MergeRequestRef } from './types';
+
+// Workflow ids are the idempotency keys of the whole system: a redelivered webhook lands on the
+// same workflow, and a person finds an MR's workflow in the Web UI by typing its id.
+
+export function mergeRequestWorkflowId(ref: MergeRequestRef): string {
+  return `mr:${ref.forge}:${ref.project}:${ref.iid}`;
+}
+
+export function mergeQueueWorkflowId(forge: ForgeKind, project: string, targetBranch: string): string {
+  return `queue:${forge}:${project}:${targetBranch}`;
+}
+
+export function mergeJobWorkflowId(ref: MergeRequestRef, attempt: number): string {
+  return `merge:${ref.forge}:${ref.project}:${ref.iid}:${attempt}`;
+}

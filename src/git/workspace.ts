@@ -1,0 +1,434 @@
+// Rebase (or merge) a merge request's source branch onto its target in a cached clone and push it
+// with a lease. Plain TypeScript: the Temporal activity that calls it may run on any worker, the
+// clones are a per-worker cache and never state.
+//
+// Idempotency rests on determinism: the same source commits on the same target head give the same
+// SHAs on every try and on every worker (fixed committer identity, committer date = author date,
+// fixed date and message for merge commits, no rerere, no autosquash). A retry after a successful
+// push therefore recomputes the SHA it already pushed and answers 'pushed' without pushing again.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { formatCommit, parseCommit } from './commitObject';
+import { KeyedMutex } from './mutex';
+import { redactText, redactUrl, urlSecrets } from './redact';
+import { GitRunner, GitWorkspaceError } from './runner';
+
+export { redactUrl } from './redact';
+export { GitWorkspaceError } from './runner';
+
+export interface GitWorkspaceOptions {
+  /** One cached clone per project key below this. */
+  cacheDir: string;
+  /** Per git operation: the process is killed after this long without output. */
+  gitTimeoutMs: number;
+  committer: { name: string; email: string };
+  /** Passed as --reference-if-able on clone. */
+  referenceRepo?: string;
+  /** Called often during long work (the activity heartbeats with it). */
+  onProgress?: () => void;
+  /**
+   * Test seam: awaited right before the push, after the result has been computed. Lets a test
+   * push a foreign commit between our fetch and our push.
+   * @internal
+   */
+  beforePush?: () => void | Promise<void>;
+}
+
+export interface RebaseRequest {
+  /** e.g. 'gitlab/group/app'; names the cache folder (sanitised). */
+  projectKey: string;
+  /** May contain credentials; never appears in errors (userinfo is redacted). */
+  remoteUrl: string;
+  sourceBranch: string;
+  targetBranch: string;
+  /** The head the forge reported; the push is leased on it. */
+  expectedSourceSha: string;
+  /** 'merge' = merge target into source (marge's --use-merge-strategy). */
+  strategy?: 'rebase' | 'merge';
+  /**
+   * Optional trailers hook, applied to each commit of the MR after the rebase (with the merge
+   * strategy: to the merge commit's message, index 0 of 1). Must be deterministic, and should be
+   * idempotent (a retry on a worker that no longer has the original commits re-applies it).
+   */
+  rewriteMessage?: (message: string, index: number, total: number) => string;
+}
+
+export type RebaseOutcome =
+  | { kind: 'pushed'; sha: string; targetSha: string }
+  | { kind: 'up-to-date'; sha: string; targetSha: string }
+  | { kind: 'conflict'; files: string[]; targetSha: string }
+  | { kind: 'source-moved'; actualSha: string }
+  | { kind: 'missing-branch'; branch: string };
+
+type Computed = { kind: 'result'; sha: string } | { kind: 'conflict'; files: string[] };
+
+const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+// One lock per clone directory, shared by every GitWorkspace in the process.
+const cloneLocks = new KeyedMutex();
+
+/** The cache folder name for a project key: readable, collision-free, never '.' or '..'. */
+export function cacheFolderName(projectKey: string): string {
+  const readable = projectKey
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._-]+/, '')
+    .slice(0, 80);
+  const hash = crypto.createHash('sha256').update(projectKey).digest('hex').slice(0, 12);
+  return `${readable || 'project'}-${hash}`;
+}
+
+function assertBranchName(name: string, what: string): void {
+  const bad =
+    name.length === 0 ||
+    name.startsWith('-') ||
+    name.startsWith('/') ||
+    name.endsWith('/') ||
+    name.endsWith('.') ||
+    name.endsWith('.lock') ||
+    name.includes('..') ||
+    name.includes('@{') ||
+    name.includes('//') ||
+    /[\x00-\x20\x7f~^:?*[\\]/.test(name);
+  if (bad) throw new GitWorkspaceError(`invalid ${what} branch name: ${JSON.stringify(redactUrl(name))}`);
+}
+
+function exists(p: string): boolean {
+  return fs.existsSync(p);
+}
+
+export class GitWorkspace {
+  constructor(private readonly opts: GitWorkspaceOptions) {}
+
+  /**
+   * @param onProgress per-call progress callback (e.g. the calling activity's heartbeat), called
+   *   in addition to the constructor's `onProgress`; a shared workspace serves many activities.
+   */
+  async rebaseAndPush(req: RebaseRequest, onProgress?: () => void): Promise<RebaseOutcome> {
+    assertBranchName(req.sourceBranch, 'source');
+    assertBranchName(req.targetBranch, 'target');
+    if (!SHA.test(req.expectedSourceSha)) {
+      throw new GitWorkspaceError(`expectedSourceSha is not a full hex SHA: ${JSON.stringify(req.expectedSourceSha)}`);
+    }
+    const dir = path.resolve(this.opts.cacheDir, cacheFolderName(req.projectKey));
+    return cloneLocks.run(dir, async () => {
+      const progress = (): void => {
+        this.opts.onProgress?.();
+        onProgress?.();
+      };
+      try {
+        return await new RebaseJob(this.opts, req, progress).inClone(dir);
+      } catch (err) {
+        // Belt and braces: whatever escapes is scrubbed of credentials and of its cause chain.
+        if (err instanceof GitWorkspaceError) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        throw new GitWorkspaceError(redactText(message, urlSecrets(req.remoteUrl)));
+      }
+    });
+  }
+}
+
+/** One request's work inside its (locked) clone. */
+class RebaseJob {
+  constructor(
+    private readonly opts: GitWorkspaceOptions,
+    private readonly req: RebaseRequest,
+    private readonly progress: () => void,
+  ) {}
+
+  private runner(dir: string, secrets: readonly string[]): GitRunner {
+    const { name, email } = this.opts.committer;
+    return new GitRunner(dir, {
+      timeoutMs: this.opts.gitTimeoutMs,
+      secrets,
+      onTick: this.progress,
+      config: [
+        `user.name=${name}`,
+        `user.email=${email}`,
+        // Settings that could make two workers compute different commits, pinned.
+        'commit.gpgSign=false',
+        'rebase.backend=merge',
+        'rebase.autoSquash=false',
+        'rebase.autoStash=false',
+        'rebase.updateRefs=false',
+        'rerere.enabled=false',
+        'merge.log=false',
+        'core.autocrlf=false',
+        'core.quotePath=false',
+        'advice.detachedHead=false',
+      ],
+    });
+  }
+
+  async inClone(dir: string): Promise<RebaseOutcome> {
+    const req = this.req;
+    const secrets = urlSecrets(req.remoteUrl);
+    const git = await this.openClone(dir, req, secrets);
+    let outcome: RebaseOutcome | undefined;
+    let failure: unknown;
+    try {
+      outcome = await this.work(git, req);
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      await this.cleanUp(git);
+    } catch (cleanupError) {
+      // A clone we cannot clean is dropped; the next use clones afresh.
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (failure === undefined) failure = cleanupError;
+    }
+    if (failure !== undefined) throw failure;
+    return outcome!;
+  }
+
+  /** Returns a runner on a usable, clean clone whose origin is the request's URL. */
+  private async openClone(dir: string, req: RebaseRequest, secrets: readonly string[]): Promise<GitRunner> {
+    const git = this.runner(dir, secrets);
+    if (exists(path.join(dir, '.git'))) {
+      try {
+        await git.run(['remote', 'set-url', 'origin', req.remoteUrl]);
+        await this.cleanUp(git);
+        this.progress();
+        return git;
+      } catch {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    } else if (exists(dir)) {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+
+    fs.mkdirSync(this.opts.cacheDir, { recursive: true });
+    // Half-made clones of this project left by a crashed process.
+    const prefix = `${path.basename(dir)}.tmp-`;
+    for (const entry of fs.readdirSync(path.dirname(dir))) {
+      if (entry.startsWith(prefix)) fs.rmSync(path.join(path.dirname(dir), entry), { recursive: true, force: true });
+    }
+    const tmp = `${dir}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const reference = this.opts.referenceRepo ? ['--reference-if-able', this.opts.referenceRepo] : [];
+    try {
+      await this.runner(path.dirname(dir), secrets).run([
+        'clone',
+        '--no-checkout',
+        '--no-tags',
+        ...reference,
+        '--',
+        req.remoteUrl,
+        tmp,
+      ]);
+      fs.renameSync(tmp, dir);
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    this.progress();
+    return git;
+  }
+
+  /** Aborts whatever a failed or crashed run left behind and empties the work tree of changes. */
+  private async cleanUp(git: GitRunner): Promise<void> {
+    const gitDir = path.join(git.dir, '.git');
+    // Only we work in this clone and we hold its lock: a leftover index.lock is from a crash.
+    fs.rmSync(path.join(gitDir, 'index.lock'), { force: true });
+    if (exists(path.join(gitDir, 'rebase-merge')) || exists(path.join(gitDir, 'rebase-apply'))) {
+      await git.tryRun(['rebase', '--abort']);
+      fs.rmSync(path.join(gitDir, 'rebase-merge'), { recursive: true, force: true });
+      fs.rmSync(path.join(gitDir, 'rebase-apply'), { recursive: true, force: true });
+    }
+    if (exists(path.join(gitDir, 'MERGE_HEAD'))) {
+      await git.tryRun(['merge', '--abort']);
+    }
+    if ((await git.tryRun(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).exitCode === 0) {
+      await git.run(['reset', '--hard', '--quiet']);
+    }
+    await git.run(['clean', '-ffdx', '--quiet']);
+  }
+
+  private async work(git: GitRunner, req: RebaseRequest): Promise<RebaseOutcome> {
+    const expected = req.expectedSourceSha;
+    const strategy = req.strategy ?? 'rebase';
+
+    await this.fetch(git);
+    const heads = await this.remoteHeads(git, req);
+    if ('kind' in heads) return heads;
+    const { source, target } = heads;
+    this.progress();
+
+    // Which commits do we build from? Normally the expected head. After an earlier try pushed, the
+    // remote head is our result and the expected head may be gone from this clone (another worker,
+    // or pruned): try to fetch it by SHA.
+    let base = expected;
+    if (source !== expected && !(await this.obtainCommit(git, expected))) {
+      // Cannot see the original commits. Only the rebase strategy has a fixed point: rebasing our
+      // own earlier result again yields it unchanged, so that is still recognisable below.
+      if (strategy === 'merge') return { kind: 'source-moved', actualSha: source };
+      base = source;
+    }
+    this.progress();
+
+    if (source === expected && (strategy === 'merge' || !req.rewriteMessage)) {
+      if (await this.isAncestor(git, target, expected)) {
+        return { kind: 'up-to-date', sha: expected, targetSha: target };
+      }
+    }
+
+    const computed =
+      strategy === 'merge' ? await this.merge(git, base, target, req) : await this.rebase(git, base, target, req);
+    this.progress();
+
+    if (computed.kind === 'conflict') {
+      if (source !== expected) return { kind: 'source-moved', actualSha: source };
+      return { kind: 'conflict', files: computed.files, targetSha: target };
+    }
+    const result = computed.sha;
+    if (source === expected && result === expected) {
+      return { kind: 'up-to-date', sha: expected, targetSha: target }; // rewriting changed nothing
+    }
+    if (source === result) return { kind: 'pushed', sha: result, targetSha: target }; // an earlier try
+    if (source !== expected) return { kind: 'source-moved', actualSha: source };
+
+    await this.opts.beforePush?.();
+    this.progress();
+    const pushed = await this.push(git, req, result);
+    this.progress();
+    if (pushed) return { kind: 'pushed', sha: result, targetSha: target };
+
+    // The lease was refused: someone changed the branch since our fetch. Look again.
+    await this.fetch(git);
+    const now = await this.resolve(git, `refs/remotes/origin/${req.sourceBranch}`);
+    if (now === null) return { kind: 'missing-branch', branch: req.sourceBranch };
+    if (now === result) return { kind: 'pushed', sha: result, targetSha: target };
+    if (now === expected) {
+      throw new GitWorkspaceError('push lease was refused although the source branch is still at the expected head');
+    }
+    return { kind: 'source-moved', actualSha: now };
+  }
+
+  private async fetch(git: GitRunner): Promise<void> {
+    await git.run(['fetch', '--prune', '--no-tags', 'origin']);
+    this.progress();
+  }
+
+  private async remoteHeads(
+    git: GitRunner,
+    req: RebaseRequest,
+  ): Promise<{ source: string; target: string } | { kind: 'missing-branch'; branch: string }> {
+    const source = await this.resolve(git, `refs/remotes/origin/${req.sourceBranch}`);
+    if (source === null) return { kind: 'missing-branch', branch: req.sourceBranch };
+    const target = await this.resolve(git, `refs/remotes/origin/${req.targetBranch}`);
+    if (target === null) return { kind: 'missing-branch', branch: req.targetBranch };
+    return { source, target };
+  }
+
+  private async resolve(git: GitRunner, ref: string): Promise<string | null> {
+    const r = await git.tryRun(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    const sha = r.stdout.trim();
+    return r.exitCode === 0 && sha ? sha : null;
+  }
+
+  private async hasCommit(git: GitRunner, sha: string): Promise<boolean> {
+    return (await git.tryRun(['cat-file', '-e', `${sha}^{commit}`])).exitCode === 0;
+  }
+
+  private async obtainCommit(git: GitRunner, sha: string): Promise<boolean> {
+    if (await this.hasCommit(git, sha)) return true;
+    // Servers speaking protocol v2 (GitLab, GitHub, plain git) serve any SHA they have.
+    await git.tryRun(['fetch', '--no-tags', 'origin', sha]);
+    return this.hasCommit(git, sha);
+  }
+
+  private async isAncestor(git: GitRunner, ancestor: string, descendant: string): Promise<boolean> {
+    const r = await git.tryRun(['merge-base', '--is-ancestor', ancestor, descendant]);
+    if (r.exitCode === 0) return true;
+    if (r.exitCode === 1) return false;
+    throw new GitWorkspaceError(git.redact(`git merge-base failed (exit ${r.exitCode}): ${r.stderr.trim()}`));
+  }
+
+  private async conflictedFiles(git: GitRunner): Promise<string[]> {
+    const out = await git.run(['diff', '--name-only', '--diff-filter=U', '-z']);
+    return [...new Set(out.split('\0').filter(Boolean))].sort();
+  }
+
+  private async rebase(git: GitRunner, base: string, target: string, req: RebaseRequest): Promise<Computed> {
+    await git.run(['checkout', '--force', '--detach', base]);
+    await git.run(['clean', '-ffdx', '--quiet']);
+    this.progress();
+    const r = await git.tryRun(['rebase', '--force-rebase', '--committer-date-is-author-date', target]);
+    if (r.exitCode !== 0) {
+      const files = await this.conflictedFiles(git);
+      await git.tryRun(['rebase', '--abort']);
+      if (files.length > 0) return { kind: 'conflict', files };
+      throw new GitWorkspaceError(git.redact(`git rebase failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+    }
+    this.progress();
+    let head = (await git.run(['rev-parse', 'HEAD'])).trim();
+    if (req.rewriteMessage) head = await this.rewriteMessages(git, target, head, req.rewriteMessage);
+    return { kind: 'result', sha: head };
+  }
+
+  /** Re-creates target..head (linear after the rebase) with rewritten messages, keeping everything else. */
+  private async rewriteMessages(
+    git: GitRunner,
+    target: string,
+    head: string,
+    rewrite: NonNullable<RebaseRequest['rewriteMessage']>,
+  ): Promise<string> {
+    const list = (await git.run(['rev-list', '--reverse', '--topo-order', `${target}..${head}`]))
+      .split('\n')
+      .filter(Boolean);
+    let parent = target;
+    for (let i = 0; i < list.length; i++) {
+      const commit = parseCommit(await git.run(['cat-file', 'commit', list[i]]));
+      if (commit.parents.length !== 1) {
+        throw new GitWorkspaceError(`unexpected merge commit ${list[i]} after rebase`);
+      }
+      const message = rewrite(commit.message, i, list.length);
+      const raw = formatCommit({ ...commit, parents: [parent], message });
+      parent = (await git.run(['hash-object', '-t', 'commit', '-w', '--stdin'], { input: raw })).trim();
+      if (i % 20 === 19) this.progress();
+    }
+    return parent;
+  }
+
+  private async merge(git: GitRunner, base: string, target: string, req: RebaseRequest): Promise<Computed> {
+    await git.run(['checkout', '--force', '--detach', base]);
+    await git.run(['clean', '-ffdx', '--quiet']);
+    this.progress();
+    // A fixed date (the later of the two heads' committer dates) and a fixed message.
+    const times = await Promise.all(
+      [base, target].map(async (sha) => Number((await git.run(['log', '-1', '--format=%ct', sha])).trim())),
+    );
+    const date = `@${Math.max(...times)} +0000`;
+    let message = `Merge branch '${req.targetBranch}' into ${req.sourceBranch}\n`;
+    if (req.rewriteMessage) message = req.rewriteMessage(message, 0, 1);
+    const r = await git.tryRun(['merge', '--no-ff', '--no-edit', '--no-gpg-sign', '--no-signoff', '-m', message, target], {
+      env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    });
+    if (r.exitCode !== 0) {
+      const files = await this.conflictedFiles(git);
+      await git.tryRun(['merge', '--abort']);
+      if (files.length > 0) return { kind: 'conflict', files };
+      throw new GitWorkspaceError(git.redact(`git merge failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+    }
+    return { kind: 'result', sha: (await git.run(['rev-parse', 'HEAD'])).trim() };
+  }
+
+  /** Pushes with the lease; false when the lease (and only the lease) refused it. */
+  private async push(git: GitRunner, req: RebaseRequest, sha: string): Promise<boolean> {
+    const ref = `refs/heads/${req.sourceBranch}`;
+    const r = await git.tryRun([
+      'push',
+      '--porcelain',
+      `--force-with-lease=${ref}:${req.expectedSourceSha}`,
+      'origin',
+      `${sha}:${ref}`,
+    ]);
+    if (r.exitCode === 0) return true;
+    if (/stale info/.test(`${r.stdout}\n${r.stderr}`)) return false;
+    throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+  }
+}
+
+function lastLines(r: { stdout: string; stderr: string }): string {
+  return (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-6).join('\n');
+}

@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createMergeQueueActivities } from './activities/mergeQueue';
+import type { ShepherdConfig } from './config';
+import type { ForgeKind } from './domain/types';
+import type { Forge } from './forges/forge';
+import { GitLabForge } from './forges/gitlab';
+import { GitWorkspace } from './git/workspace';
+
+export interface ShepherdWorkerOptions {
+  config: ShepherdConfig;
+  /** Temporal address (host:port). */
+  address: string;
+  /** Pre-bundled workflow code (tests bundle once per file); otherwise bundled at start. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Overrides the task queue from the configuration (tests use one per test). */
+  taskQueue?: string;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  client: Client;
+  /** Resolves when the worker has stopped (after shutdown()). */
+  run: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index');
+
+/** Credentials go into the URL only here, inside the worker: never into Temporal payloads. */
+export function withToken(cloneUrl: string, token: string): string {
+  const url = new URL(cloneUrl);
+  url.username = 'oauth2';
+  url.password = token;
+  return url.toString();
+}
+
+export function configuredForges(config: ShepherdConfig): Partial<Record<ForgeKind, Forge>> {
+  const forges: Partial<Record<ForgeKind, Forge>> = {};
+  if (config.gitlabUrl && config.authToken) {
+    forges.gitlab = new GitLabForge({ url: config.gitlabUrl, token: config.authToken });
+  }
+  return forges;
+}
+
+export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningWorker> {
+  const { config } = opts;
+  const taskQueue = opts.taskQueue ?? config.taskQueue;
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const clientConnection = await Connection.connect({ address: opts.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+  const forges = configuredForges(config);
+  const activities = createMergeQueueActivities({
+    forges,
+    git: new GitWorkspace({
+      cacheDir: path.join(config.dataDir, 'git'),
+      gitTimeoutMs: config.gitTimeoutMs,
+      committer: { name: config.botName ?? 'Shepherd', email: 'shepherd@localhost' },
+    }),
+    async authenticatedCloneUrl(kind, project) {
+      const forge = forges[kind];
+      if (!forge || !config.authToken) throw new Error(`${kind} is not configured`);
+      return withToken(await forge.httpCloneUrl(project), config.authToken);
+    },
+    temporal: client,
+    taskQueue,
+    ciTimeoutMs: config.ciTimeoutMs,
+    ciPollIntervalMs: config.ciPollIntervalMs,
+    botName: config.botName,
+  });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue,
+    activities,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
+  });
+  const run = worker.run().finally(async () => {
+    await connection.close();
+    await clientConnection.close();
+  });
+  return {
+    worker,
+    client,
+    run,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await run;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { MergeRequestWorkflowEvent, PipelineEvent } from '../domain/events';
+import type { MergeRequestRef } from '../domain/types';
+
+// Signals, updates and queries: the only ways in and out of the workflows besides their input.
+
+export type JobOutcome =
+  | { kind: 'merged'; sha: string }
+  /** Stopped without a comment: merged or closed by someone, or the bot was unassigned. */
+  | { kind: 'stopped'; reason: 'merged' | 'closed' | 'not-assigned' }
+  /** The job broke down (e.g. the forge kept failing); the MR's workflow says so on the MR. */
+  | { kind: 'error'; message: string }
+  /** Stopped with a comment saying why; the bot unassigned itself. */
+  | {
+      kind: 'refused';
+      reason:
+        | 'draft'
+        | 'approvals'
+        | 'discussions'
+        | 'ci-failed'
+        | 'ci-canceled'
+        | 'ci-timeout'
+        | 'conflict'
+        | 'source-pushed'
+        | 'not-allowed'
+        | 'missing-branch'
+        | 'target-kept-moving';
+    };
+
+export type MergeRequestPhase = 'idle' | 'queued' | 'merging' | 'merged' | 'closed';
+
+export interface MergeRequestSnapshot {
+  ref: MergeRequestRef;
+  phase: MergeRequestPhase;
+  assignedToBot: boolean;
+  targetBranch?: string;
+  attempts: number;
+  lastOutcome?: JobOutcome;
+}
+
+export interface QueueEntry {
+  ref: MergeRequestRef;
+  attempt: number;
+}
+
+export interface QueueSnapshot {
+  running?: QueueEntry;
+  waiting: QueueEntry[];
+  jobsRun: number;
+}
+
+export type JobPhase = 'checking' | 'rebasing' | 'waiting-for-ci' | 'merging' | 'done';
+
+// mergeRequestWorkflow
+export const eventSignal = defineSignal<[MergeRequestWorkflowEvent]>('event');
+export const jobFinishedSignal = defineSignal<[{ attempt: number; outcome: JobOutcome }]>('jobFinished');
+export const stateQuery = defineQuery<MergeRequestSnapshot>('state');
+
+// mergeQueueWorkflow
+export const enqueueUpdate = defineUpdate<{ position: number }, [QueueEntry]>('enqueue');
+export const dequeueSignal = defineSignal<[{ iid: number }]>('dequeue');
+export const pipelineSignal = defineSignal<[PipelineEvent]>('pipeline');
+export const snapshotQuery = defineQuery<QueueSnapshot>('snapshot');
+
+// mergeJobWorkflow
+export const jobPhaseQuery = defineQuery<JobPhase>('phase');

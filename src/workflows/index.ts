@@ -1,0 +1,4 @@
+// The workflows the worker registers. Thin: each lives in its own module.
+export { mergeRequestWorkflow } from './mergeRequest';
+export { mergeQueueWorkflow } from './mergeQueue';
+export { mergeJobWorkflow } from './mergeJob';

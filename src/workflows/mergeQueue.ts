@@ -1,0 +1,127 @@
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  setHandler,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import { mergeJobWorkflowId, mergeRequestWorkflowId } from '../domain/workflowIds';
+import type { ForgeKind } from '../domain/types';
+import {
+  dequeueSignal,
+  enqueueUpdate,
+  jobFinishedSignal,
+  pipelineSignal,
+  snapshotQuery,
+  type JobOutcome,
+  type QueueEntry,
+  type QueueSnapshot,
+} from './definitions';
+import { mergeJobWorkflow } from './mergeJob';
+
+export interface MergeQueueInput {
+  forge: ForgeKind;
+  project: string;
+  targetBranch: string;
+  /** Carried over continue-as-new. */
+  waiting?: QueueEntry[];
+  jobsRun?: number;
+  /** Start a fresh run after this many jobs, to keep histories short. */
+  jobsPerRun?: number;
+  /** End the queue after this long with nothing to do; the next enqueue starts it again. */
+  idleMs?: number;
+}
+
+/**
+ * One queue per target branch: merges into one branch happen strictly one at a time, while
+ * different branches and projects proceed in parallel.
+ */
+export async function mergeQueueWorkflow(input: MergeQueueInput): Promise<void> {
+  const waiting: QueueEntry[] = [...(input.waiting ?? [])];
+  let running: QueueEntry | undefined;
+  let runningJobId: string | undefined;
+  let jobsRun = input.jobsRun ?? 0;
+  const jobsPerRun = input.jobsPerRun ?? 50;
+
+  setHandler(
+    enqueueUpdate,
+    (entry) => {
+      // Enqueueing twice (a retried activity, a redelivered hook) keeps the first place;
+      // position 0 means "being merged now".
+      if (running?.ref.iid === entry.ref.iid) return { position: 0 };
+      const existing = waiting.findIndex((e) => e.ref.iid === entry.ref.iid);
+      if (existing >= 0) return { position: existing + 1 };
+      waiting.push(entry);
+      return { position: waiting.length };
+    },
+    {
+      validator: (entry) => {
+        if (entry.ref.project !== input.project) {
+          throw ApplicationFailure.nonRetryable(`merge request of ${entry.ref.project} sent to the queue of ${input.project}`);
+        }
+      },
+    },
+  );
+  setHandler(dequeueSignal, ({ iid }) => {
+    const i = waiting.findIndex((e) => e.ref.iid === iid);
+    if (i >= 0) waiting.splice(i, 1);
+    // A running job notices by itself that it is no longer assigned, before it merges.
+  });
+  setHandler(pipelineSignal, async (evt) => {
+    if (!runningJobId) return;
+    try {
+      await getExternalWorkflowHandle(runningJobId).signal(pipelineSignal, evt);
+    } catch {
+      // The job finished meanwhile; its polling would have seen the pipeline anyway.
+    }
+  });
+  setHandler(snapshotQuery, (): QueueSnapshot => ({ running, waiting: [...waiting], jobsRun }));
+
+  for (;;) {
+    const hasWork = await condition(() => waiting.length > 0, input.idleMs ?? 60 * 60 * 1000);
+    if (!hasWork) {
+      await condition(allHandlersFinished);
+      if (waiting.length === 0) return;
+    }
+    if (jobsRun >= jobsPerRun || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof mergeQueueWorkflow>({ ...input, waiting, jobsRun: 0 });
+    }
+    const entry = waiting.shift();
+    if (!entry) continue;
+    running = entry;
+    runningJobId = mergeJobWorkflowId(entry.ref, entry.attempt);
+    let outcome: JobOutcome;
+    try {
+      outcome = await executeChild(mergeJobWorkflow, {
+        workflowId: runningJobId,
+        args: [{ ref: entry.ref }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+    } catch (err) {
+      // The job failed unexpectedly (an activity kept failing): the MR's workflow tells the
+      // people, the queue moves on to the next MR.
+      outcome = { kind: 'error', message: describeFailure(err) };
+    }
+    jobsRun++;
+    running = undefined;
+    runningJobId = undefined;
+    try {
+      await getExternalWorkflowHandle(mergeRequestWorkflowId(entry.ref)).signal(jobFinishedSignal, {
+        attempt: entry.attempt,
+        outcome,
+      });
+    } catch {
+      // The MR's workflow is gone (closed meanwhile): nobody is waiting for this answer.
+    }
+  }
+}
+
+function describeFailure(err: unknown): string {
+  const cause = (err as { cause?: { message?: string } }).cause;
+  return cause?.message ?? (err instanceof Error ? err.message : String(err));
+}

@@ -1,0 +1,354 @@
+// REST API v4: the endpoints a bot like Shepherd calls through @gitbeaker/rest, with GitLab's
+// status codes and `{ message }` / `{ error }` bodies.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Core } from './core';
+import { commitInfo, listBranches, revParse } from './git';
+import { mergeMr, mergeView } from './merge';
+import { paginate } from './pagination';
+import { ApiError, bool, int, ints, required, str } from './params';
+import * as json from './serialize';
+import type { MrRec, ProjectRec, UserRec } from './store';
+import { ACCESS_LEVEL } from './types';
+
+function userOf(res: Response): UserRec {
+  return res.locals.user as UserRec;
+}
+
+/** PRIVATE-TOKEN or `Authorization: Bearer`, like GitLab's personal access tokens. */
+function tokenOf(req: Request): string | undefined {
+  const header = req.get('private-token');
+  if (header) return header;
+  const auth = req.get('authorization');
+  return auth?.match(/^Bearer\s+(.+)$/i)?.[1];
+}
+
+export function apiRouter(core: Core): express.Router {
+  const r = express.Router();
+  r.use(express.json({ limit: '10mb' }));
+  r.use(express.urlencoded({ extended: true }));
+
+  r.use((req, res, next) => {
+    const user = core.store.userByToken(tokenOf(req) ?? '');
+    if (!user) throw new ApiError(401, '401 Unauthorized');
+    res.locals.user = user;
+    next();
+  });
+
+  // Private projects: people without access get 404, not 403, so names do not leak.
+  const loadProject = (req: Request, res: Response, minLevel: number = ACCESS_LEVEL.guest): ProjectRec => {
+    const p = core.store.projectByRef(String(req.params.id));
+    const u = userOf(res);
+    if (!p || core.accessLevel(p, u) < ACCESS_LEVEL.guest) throw new ApiError(404, '404 Project Not Found');
+    if (core.accessLevel(p, u) < minLevel) throw new ApiError(403, '403 Forbidden');
+    return p;
+  };
+  const loadMr = (p: ProjectRec, req: Request): MrRec => {
+    const mr = core.store.mr(p.id, Number(req.params.iid));
+    if (!mr) throw new ApiError(404, '404 Not found');
+    return mr;
+  };
+  const mrJson = async (p: ProjectRec, mr: MrRec, viewer: UserRec): Promise<Record<string, unknown>> =>
+    json.mergeRequest(core, p, mr, await mergeView(core, p, mr), viewer);
+  const reporter = ACCESS_LEVEL.reporter;
+  // GitLab drops assignees who cannot see the project instead of failing the request.
+  const validAssignees = (p: ProjectRec, ids: number[]): number[] =>
+    ids.filter((id) => {
+      const u = core.store.userById(id);
+      return u !== undefined && core.accessLevel(p, u) >= ACCESS_LEVEL.reporter;
+    });
+
+  // --- users ------------------------------------------------------------------------------
+
+  r.get('/user', (_req, res) => {
+    res.json(json.currentUser(core, userOf(res)));
+  });
+
+  r.get('/users', (req, res) => {
+    const username = str(req, 'username')?.toLowerCase();
+    const search = str(req, 'search')?.toLowerCase();
+    const all = [...core.store.users.values()].filter(
+      (u) =>
+        (username === undefined || u.username.toLowerCase() === username) &&
+        (search === undefined || u.username.toLowerCase().includes(search) || u.name.toLowerCase().includes(search)),
+    );
+    res.json(paginate(req, res, core.baseUrl, all).map((u) => json.basicUser(core, u)));
+  });
+
+  r.get('/users/:uid', (req, res) => {
+    const u = core.store.userById(Number(req.params.uid));
+    if (!u) throw new ApiError(404, '404 User Not Found');
+    res.json(json.basicUser(core, u));
+  });
+
+  // --- projects ---------------------------------------------------------------------------
+
+  r.get('/projects/:id', (req, res) => {
+    res.json(json.project(core, loadProject(req, res), userOf(res)));
+  });
+
+  const listMembers = (req: Request, res: Response): void => {
+    const p = loadProject(req, res);
+    const query = str(req, 'query')?.toLowerCase();
+    const members = [...p.members.entries()]
+      .map(([id, level]) => ({ u: core.store.userById(id), level }))
+      .filter((m): m is { u: UserRec; level: number } => m.u !== undefined)
+      .filter(({ u }) => !query || u.username.toLowerCase().includes(query) || u.name.toLowerCase().includes(query));
+    res.json(paginate(req, res, core.baseUrl, members).map(({ u, level }) => json.member(core, u, level)));
+  };
+  const showMember = (req: Request, res: Response): void => {
+    const p = loadProject(req, res);
+    const id = Number(req.params.uid);
+    const level = p.members.get(id);
+    const u = core.store.userById(id);
+    if (level === undefined || !u) throw new ApiError(404, '404 Member Not Found');
+    res.json(json.member(core, u, level));
+  };
+  r.get('/projects/:id/members', listMembers);
+  r.get('/projects/:id/members/all', listMembers);
+  r.get('/projects/:id/members/:uid', showMember);
+  r.get('/projects/:id/members/all/:uid', showMember);
+
+  // --- repository -------------------------------------------------------------------------
+
+  r.get('/projects/:id/repository/branches', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const search = str(req, 'search');
+    const names = [...(await listBranches(p.repoDir)).entries()]
+      .filter(([name]) => !search || name.includes(search))
+      .sort(([a], [b]) => a.localeCompare(b));
+    const page = paginate(req, res, core.baseUrl, names);
+    const level = core.accessLevel(p, userOf(res));
+    const out = [];
+    for (const [name, sha] of page) out.push(json.branch(core, p, name, await commitInfo(p.repoDir, sha), level));
+    res.json(out);
+  });
+
+  r.get('/projects/:id/repository/branches/:branch', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const name = String(req.params.branch);
+    const sha = await revParse(p.repoDir, `refs/heads/${name}`);
+    if (!sha) throw new ApiError(404, '404 Branch Not Found');
+    res.json(json.branch(core, p, name, await commitInfo(p.repoDir, sha), core.accessLevel(p, userOf(res))));
+  });
+
+  // --- merge requests ---------------------------------------------------------------------
+
+  r.get('/projects/:id/merge_requests', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const state = str(req, 'state') ?? 'all';
+    const assigneeUsername = str(req, 'assignee_username');
+    const assigneeId = str(req, 'assignee_id');
+    const authorUsername = str(req, 'author_username');
+    const target = str(req, 'target_branch');
+    const source = str(req, 'source_branch');
+    const iids = ints(req, 'iids');
+    const orderBy = str(req, 'order_by') === 'updated_at' ? 'updatedAt' : 'createdAt';
+    const asc = str(req, 'sort') === 'asc';
+    const byUsername = (name: string): number | undefined => core.store.userByUsername(name)?.id;
+    const list = core.store
+      .mrsOf(p.id)
+      .filter((mr) => state === 'all' || mr.state === state)
+      .filter((mr) => !target || mr.targetBranch === target)
+      .filter((mr) => !source || mr.sourceBranch === source)
+      .filter((mr) => !iids || iids.length === 0 || iids.includes(mr.iid))
+      .filter((mr) => !authorUsername || mr.authorId === byUsername(authorUsername))
+      .filter((mr) => {
+        if (assigneeUsername !== undefined) {
+          const id = byUsername(assigneeUsername);
+          return id !== undefined && mr.assigneeIds.includes(id);
+        }
+        if (assigneeId === undefined) return true;
+        if (assigneeId.toLowerCase() === 'none') return mr.assigneeIds.length === 0;
+        if (assigneeId.toLowerCase() === 'any') return mr.assigneeIds.length > 0;
+        return mr.assigneeIds.includes(Number(assigneeId));
+      })
+      .sort((a, b) => (a[orderBy] === b[orderBy] ? a.id - b.id : a[orderBy] < b[orderBy] ? -1 : 1) * (asc ? 1 : -1));
+    const out = [];
+    for (const mr of paginate(req, res, core.baseUrl, list)) out.push(await mrJson(p, mr, userOf(res)));
+    res.json(out);
+  });
+
+  r.post('/projects/:id/merge_requests', async (req, res) => {
+    const p = loadProject(req, res, ACCESS_LEVEL.developer);
+    const sourceBranch = required(req, 'source_branch');
+    const targetBranch = required(req, 'target_branch');
+    const title = required(req, 'title');
+    const head = await revParse(p.repoDir, `refs/heads/${sourceBranch}`);
+    if (!head) throw new ApiError(422, 'Source branch does not exist');
+    if (!(await revParse(p.repoDir, `refs/heads/${targetBranch}`)))
+      throw new ApiError(422, 'Target branch does not exist');
+    const assigneeIds =
+      ints(req, 'assignee_ids') ?? (int(req, 'assignee_id') ? [int(req, 'assignee_id') as number] : []);
+    core.rememberCommit(await commitInfo(p.repoDir, head));
+    let mr: MrRec;
+    try {
+      mr = core.createMr(p, {
+        sourceBranch,
+        targetBranch,
+        title,
+        description: str(req, 'description') ?? '',
+        author: userOf(res),
+        assigneeIds: validAssignees(p, assigneeIds),
+        squash: bool(req, 'squash') ?? false,
+        headSha: head,
+      });
+    } catch (e) {
+      throw new ApiError(409, e instanceof Error ? e.message : String(e));
+    }
+    res.status(201).json(await mrJson(p, mr, userOf(res)));
+  });
+
+  r.get('/projects/:id/merge_requests/:iid', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    res.json(await mrJson(p, loadMr(p, req), userOf(res)));
+  });
+
+  r.put('/projects/:id/merge_requests/:iid', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    const user = userOf(res);
+    if (core.accessLevel(p, user) < ACCESS_LEVEL.developer && mr.authorId !== user.id) {
+      throw new ApiError(403, '403 Forbidden');
+    }
+    const stateEvent = str(req, 'state_event');
+    if (stateEvent !== undefined && stateEvent !== 'close' && stateEvent !== 'reopen') {
+      throw new ApiError(400, 'state_event does not have a valid value', 'error');
+    }
+    let assigneeIds = ints(req, 'assignee_ids');
+    const single = int(req, 'assignee_id');
+    if (assigneeIds === undefined && single !== undefined) assigneeIds = single === 0 ? [] : [single];
+    core.updateMr(p, mr, user, {
+      title: str(req, 'title'),
+      description: str(req, 'description'),
+      assigneeIds:
+        assigneeIds === undefined
+          ? undefined
+          : validAssignees(
+              p,
+              assigneeIds.filter((id) => id !== 0),
+            ),
+      squash: bool(req, 'squash'),
+      targetBranch: str(req, 'target_branch'),
+      stateEvent,
+    });
+    res.json(await mrJson(p, mr, user));
+  });
+
+  r.get('/projects/:id/merge_requests/:iid/approvals', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    res.json(json.approvals(core, p, loadMr(p, req), userOf(res)));
+  });
+
+  r.get('/projects/:id/merge_requests/:iid/approval_state', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    res.json(json.approvalState(core, p, loadMr(p, req)));
+  });
+
+  r.get('/projects/:id/merge_requests/:iid/notes', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    // GitLab's default is newest first.
+    const asc = str(req, 'sort') === 'asc';
+    const key = str(req, 'order_by') === 'updated_at' ? 'updatedAt' : 'createdAt';
+    const notes = core.store
+      .notesOf(mr)
+      .sort((a, b) => (a[key] === b[key] ? a.id - b.id : a[key] < b[key] ? -1 : 1) * (asc ? 1 : -1));
+    res.json(paginate(req, res, core.baseUrl, notes).map((n) => json.note(core, p, mr, n)));
+  });
+
+  r.post('/projects/:id/merge_requests/:iid/notes', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    const note = core.addNote(p, mr, userOf(res), required(req, 'body'));
+    res.status(201).json(json.note(core, p, mr, note));
+  });
+
+  r.get('/projects/:id/merge_requests/:iid/discussions', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    res.json(paginate(req, res, core.baseUrl, mr.discussions).map((d) => json.discussion(core, p, mr, d)));
+  });
+
+  r.put('/projects/:id/merge_requests/:iid/discussions/:did', (req, res) => {
+    const p = loadProject(req, res, ACCESS_LEVEL.developer);
+    const mr = loadMr(p, req);
+    const resolved = bool(req, 'resolved');
+    if (resolved === undefined) throw new ApiError(400, 'resolved is missing', 'error');
+    const d = mr.discussions.find((x) => x.id === req.params.did);
+    if (!d) throw new ApiError(404, '404 Not found');
+    if (!core.resolveDiscussion(mr, d.id, userOf(res), resolved))
+      throw new ApiError(400, 'Discussion is not resolvable');
+    res.json(json.discussion(core, p, mr, d));
+  });
+
+  r.get('/projects/:id/merge_requests/:iid/pipelines', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    const list = core.store
+      .pipelinesOf(p.id)
+      .filter((pl) => pl.ref === mr.sourceBranch && mr.headHistory.includes(pl.sha))
+      .sort((a, b) => b.id - a.id);
+    res.json(paginate(req, res, core.baseUrl, list).map((pl) => json.pipeline(core, p, pl)));
+  });
+
+  r.put('/projects/:id/merge_requests/:iid/merge', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    const user = userOf(res);
+    const outcome = await core.withLock(p, () =>
+      mergeMr(core, p, mr, user, {
+        sha: str(req, 'sha'),
+        squash: bool(req, 'squash'),
+        removeSourceBranch: bool(req, 'should_remove_source_branch'),
+        mergeCommitMessage: str(req, 'merge_commit_message'),
+        squashCommitMessage: str(req, 'squash_commit_message'),
+      }),
+    );
+    if (!outcome.ok) throw new ApiError(outcome.status, outcome.message);
+    res.json(await mrJson(p, mr, user));
+  });
+
+  // --- pipelines --------------------------------------------------------------------------
+
+  r.get('/projects/:id/pipelines', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const sha = str(req, 'sha');
+    const ref = str(req, 'ref');
+    const status = str(req, 'status');
+    const asc = str(req, 'sort') === 'asc';
+    const list = core.store
+      .pipelinesOf(p.id)
+      .filter((pl) => (!sha || pl.sha === sha) && (!ref || pl.ref === ref) && (!status || pl.status === status))
+      .sort((a, b) => (asc ? a.id - b.id : b.id - a.id));
+    res.json(paginate(req, res, core.baseUrl, list).map((pl) => json.pipeline(core, p, pl)));
+  });
+
+  r.get('/projects/:id/pipelines/:pid', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const pl = core.store.pipelinesOf(p.id).find((x) => x.id === Number(req.params.pid));
+    if (!pl) throw new ApiError(404, '404 Not found');
+    res.json(json.expandedPipeline(core, p, pl));
+  });
+
+  r.use(() => {
+    throw new ApiError(404, '404 Not Found', 'error');
+  });
+
+  r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof ApiError) {
+      res.status(err.status).json({ [err.key]: err.message });
+      return;
+    }
+    // express.json() rejects malformed bodies with a status of its own.
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ error: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    core.log(`fake gitlab: API error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    res.status(500).json({ message: '500 Internal Server Error' });
+  });
+
+  return r;
+}

@@ -1,0 +1,496 @@
+// The test-facing fake GitLab: a loopback HTTP server with REST API v4, git smart HTTP and
+// webhooks, plus helpers that act as people would (commit, open MRs, approve, comment, ...).
+import fs from 'node:fs';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import { apiRouter } from './api';
+import { Core } from './core';
+import {
+  commitFiles,
+  commitFilesSync,
+  commitInfoSync,
+  deleteRef,
+  initBareRepoSync,
+  logSync,
+  revParse,
+  revParseSync,
+  updateRef,
+} from './git';
+import { smartHttp } from './smartHttp';
+import {
+  isDraftTitle,
+  now,
+  withDraft,
+  ZERO_SHA,
+  type MrRec,
+  type PipelineRec,
+  type ProjectRec,
+  type UserRec,
+} from './store';
+import {
+  ACCESS_LEVEL,
+  type AddProjectOptions,
+  type CommitOptions,
+  type CreateMergeRequestOptions,
+  type FakeCommit,
+  type FakeGitLabOptions,
+  type FakeMergeRequest,
+  type FakeNote,
+  type FakePipeline,
+  type FakePipelineStatus,
+  type FakeProject,
+  type FakeUser,
+  type PipelinePolicy,
+  type Role,
+  type WebhookDelivery,
+} from './types';
+import { gitHttpUrl, mrWebUrl, pipelineWebUrl, projectWebUrl } from './urls';
+
+export class FakeGitLab {
+  private constructor(
+    private readonly core: Core,
+    private readonly server: http.Server,
+    /** e.g. http://127.0.0.1:41234 (no trailing slash) */
+    readonly url: string,
+    /** Holds the bare repositories under repos/. */
+    readonly dataDir: string,
+    private readonly ownsDataDir: boolean,
+  ) {}
+
+  static async start(opts: FakeGitLabOptions = {}): Promise<FakeGitLab> {
+    const ownsDataDir = !opts.dataDir;
+    const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fake-gitlab-'));
+    const reposDir = path.join(dataDir, 'repos');
+    fs.mkdirSync(reposDir, { recursive: true });
+    const log = opts.log ?? ((m: string) => console.warn(m));
+    const core = new Core(reposDir, {
+      webhook: { url: opts.webhookUrl, secret: opts.webhookSecret },
+      pipelinePolicy: opts.pipelinePolicy,
+      log,
+    });
+
+    const app = express();
+    app.disable('x-powered-by');
+    app.disable('etag');
+    app.use(smartHttp(core));
+    app.use('/api/v4', apiRouter(core));
+    app.use((_req, res) => {
+      res.status(404).type('text/plain').send('Not Found\n');
+    });
+
+    const server = await new Promise<http.Server>((resolve, reject) => {
+      const s = app.listen(opts.port ?? 0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    // Keep-alive sockets would otherwise hold stop() until they time out.
+    server.keepAliveTimeout = 1000;
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}`;
+    core.baseUrl = url;
+    return new FakeGitLab(core, server, url, dataDir, ownsDataDir);
+  }
+
+  async stop(): Promise<void> {
+    this.core.stop();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    if (this.ownsDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Where (and with which X-Gitlab-Token) hooks go from now on; undefined url stops sending. */
+  setWebhook(url: string | undefined, secret?: string): void {
+    this.core.webhook = { url, secret };
+  }
+
+  setPipelinePolicy(policy: PipelinePolicy | undefined): void {
+    this.core.pipelinePolicy = policy;
+  }
+
+  // --- users and projects -----------------------------------------------------------------
+
+  addUser(u: { username: string; name: string; email?: string; admin?: boolean }): FakeUser {
+    return toUser(this.core.store.addUser(u));
+  }
+
+  user(username: string): FakeUser {
+    return toUser(this.core.store.requireUser(username));
+  }
+
+  addProject(projectPath: string, opts: AddProjectOptions = {}): FakeProject {
+    const store = this.core.store;
+    if (!/^[\w.-]+(\/[\w.-]+)+$/.test(projectPath))
+      throw new Error(`project path must look like group/app: ${projectPath}`);
+    if (store.projectByPath(projectPath)) throw new Error(`project ${projectPath} exists`);
+    const defaultBranch = opts.defaultBranch ?? 'main';
+    const segments = projectPath.split('/');
+    const p: ProjectRec = {
+      id: store.newProjectId(),
+      path: projectPath,
+      name: segments[segments.length - 1],
+      namespace: segments.slice(0, -1).join('/'),
+      defaultBranch,
+      members: new Map(),
+      approvalsRequired: opts.approvalsRequired ?? 0,
+      mergeMethod: opts.mergeMethod ?? 'merge',
+      protectedBranches: new Set(opts.protectedBranches ?? [defaultBranch]),
+      onlyAllowMergeIfPipelineSucceeds: opts.onlyAllowMergeIfPipelineSucceeds ?? true,
+      onlyAllowMergeIfAllDiscussionsAreResolved: opts.onlyAllowMergeIfAllDiscussionsAreResolved ?? true,
+      resetApprovalsOnPush: opts.resetApprovalsOnPush ?? false,
+      repoDir: path.join(this.core.reposDir, `${projectPath}.git`),
+      createdAt: now(),
+      nextMrIid: 1,
+      nextPipelineIid: 1,
+    };
+    for (const [username, role] of Object.entries(opts.members ?? {})) {
+      p.members.set(store.requireUser(username).id, ACCESS_LEVEL[role]);
+    }
+    initBareRepoSync(p.repoDir, defaultBranch);
+    const owner = this.anyUser(p);
+    const sha = commitFilesSync(p.repoDir, {
+      ref: `refs/heads/${defaultBranch}`,
+      files: opts.files ?? { 'README.md': `# ${p.name}\n` },
+      message: 'Initial commit\n',
+      author: { name: owner?.name ?? 'Administrator', email: owner?.email ?? 'admin@example.test' },
+    });
+    this.core.rememberCommit(commitInfoSync(p.repoDir, sha));
+    store.projects.set(p.id, p);
+    return this.project(projectPath);
+  }
+
+  project(projectPath: string): FakeProject {
+    const p = this.core.store.requireProject(projectPath);
+    return {
+      id: p.id,
+      path: p.path,
+      defaultBranch: p.defaultBranch,
+      webUrl: projectWebUrl(this.url, p),
+      httpUrl: gitHttpUrl(this.url, p),
+      repoDir: p.repoDir,
+    };
+  }
+
+  /** Adds or changes a member's role. */
+  setMember(projectPath: string, username: string, role: Role): void {
+    this.core.store
+      .requireProject(projectPath)
+      .members.set(this.core.store.requireUser(username).id, ACCESS_LEVEL[role]);
+  }
+
+  /** Clone URL with the user's token as basic-auth password, ready for `git clone`. */
+  cloneUrl(projectPath: string, username: string): string {
+    const u = new URL(this.project(projectPath).httpUrl);
+    u.username = 'oauth2';
+    u.password = this.core.store.requireUser(username).token;
+    return u.toString();
+  }
+
+  // --- git --------------------------------------------------------------------------------
+
+  /**
+   * Commits straight into the bare repo, then reacts exactly as to a push over HTTP
+   * (Push Hook, MR head update + hook, pipeline). `from` only matters for a new branch.
+   */
+  async commit(projectPath: string, branch: string, opts: CommitOptions): Promise<string> {
+    const p = this.core.store.requireProject(projectPath);
+    const actor = opts.author ? this.core.store.requireUser(opts.author) : this.anyUser(p);
+    if (!actor) throw new Error('commit() needs an author: add a user first');
+    return this.core.withLock(p, async () => {
+      const ref = `refs/heads/${branch}`;
+      const before = await revParse(p.repoDir, ref);
+      const parent = before ?? (await revParse(p.repoDir, `refs/heads/${opts.from ?? p.defaultBranch}`));
+      if (!parent) throw new Error(`branch ${opts.from ?? p.defaultBranch} does not exist in ${projectPath}`);
+      const message = opts.message.endsWith('\n') ? opts.message : `${opts.message}\n`;
+      const sha = await commitFiles(p.repoDir, {
+        ref,
+        parent,
+        files: opts.files,
+        message,
+        author: { name: actor.name, email: actor.email },
+      });
+      await this.core.applyRefChanges(p, [{ ref, before: before ?? ZERO_SHA, after: sha }], actor);
+      return sha;
+    });
+  }
+
+  /**
+   * Points `branch` at an existing commit (null deletes it) as a push would, e.g. a force-push
+   * or pushing a known commit to a new branch; hooks and pipelines follow as for any push.
+   */
+  async setBranch(
+    projectPath: string,
+    branch: string,
+    sha: string | null,
+    opts: { author?: string } = {},
+  ): Promise<void> {
+    const p = this.core.store.requireProject(projectPath);
+    const actor = opts.author ? this.core.store.requireUser(opts.author) : this.anyUser(p);
+    if (!actor) throw new Error('setBranch() needs an author: add a user first');
+    await this.core.withLock(p, async () => {
+      const ref = `refs/heads/${branch}`;
+      const before = (await revParse(p.repoDir, ref)) ?? ZERO_SHA;
+      if (sha === null) {
+        if (before === ZERO_SHA) return;
+        await deleteRef(p.repoDir, ref, before);
+      } else {
+        if (!(await revParse(p.repoDir, sha))) throw new Error(`no commit ${sha} in ${projectPath}`);
+        await updateRef(p.repoDir, ref, sha, before);
+      }
+      await this.core.applyRefChanges(p, [{ ref, before, after: sha ?? ZERO_SHA }], actor);
+    });
+  }
+
+  branchHead(projectPath: string, branch: string): string | undefined {
+    return revParseSync(this.core.store.requireProject(projectPath).repoDir, `refs/heads/${branch}`);
+  }
+
+  /** Commits on a branch, newest first. */
+  log(projectPath: string, branch: string, max = 50): FakeCommit[] {
+    const repo = this.core.store.requireProject(projectPath).repoDir;
+    return logSync(repo, `refs/heads/${branch}`, max).map((c) => ({
+      sha: c.sha,
+      subject: c.title,
+      parents: c.parents,
+    }));
+  }
+
+  // --- merge requests ---------------------------------------------------------------------
+
+  createMergeRequest(projectPath: string, o: CreateMergeRequestOptions): FakeMergeRequest {
+    const p = this.core.store.requireProject(projectPath);
+    const head = revParseSync(p.repoDir, `refs/heads/${o.sourceBranch}`);
+    if (!head) throw new Error(`source branch ${o.sourceBranch} does not exist in ${projectPath}`);
+    this.core.rememberCommit(commitInfoSync(p.repoDir, head));
+    const mr = this.core.createMr(p, {
+      sourceBranch: o.sourceBranch,
+      targetBranch: o.targetBranch ?? p.defaultBranch,
+      title: o.draft ? withDraft(o.title, true) : o.title,
+      description: o.description ?? '',
+      author: this.core.store.requireUser(o.author),
+      assigneeIds: (o.assignees ?? []).map((u) => this.core.store.requireUser(u).id),
+      squash: o.squash ?? false,
+      headSha: head,
+    });
+    return this.toMr(p, mr);
+  }
+
+  /** Replaces the assignees, acting as `by` (default: the author). */
+  assign(projectPath: string, iid: number, usernames: string[], by?: string): void {
+    const { p, mr } = this.find(projectPath, iid);
+    const ids = usernames.map((u) => this.core.store.requireUser(u).id);
+    this.core.updateMr(p, mr, this.actor(mr, by), { assigneeIds: ids });
+  }
+
+  approve(projectPath: string, iid: number, username: string): void {
+    const { p, mr } = this.find(projectPath, iid);
+    this.core.approve(p, mr, this.core.store.requireUser(username));
+  }
+
+  setDraft(projectPath: string, iid: number, draft: boolean, by?: string): void {
+    const { p, mr } = this.find(projectPath, iid);
+    this.core.setDraft(p, mr, this.actor(mr, by), draft);
+  }
+
+  /** Opens a thread; by default resolvable and unresolved, so it blocks merging. Returns its id. */
+  addDiscussion(
+    projectPath: string,
+    iid: number,
+    opts: { author?: string; body?: string; resolvable?: boolean; resolved?: boolean } = {},
+  ): string {
+    const { p, mr } = this.find(projectPath, iid);
+    const note = this.core.addNote(
+      p,
+      mr,
+      this.actor(mr, opts.author),
+      opts.body ?? 'Please have another look at this.',
+      {
+        resolvable: opts.resolvable ?? true,
+        resolved: opts.resolved ?? false,
+      },
+    );
+    return note.discussionId;
+  }
+
+  resolveDiscussions(projectPath: string, iid: number, by?: string): void {
+    const { mr } = this.find(projectPath, iid);
+    this.core.resolveDiscussion(mr, undefined, this.actor(mr, by), true);
+  }
+
+  close(projectPath: string, iid: number, by?: string): void {
+    const { p, mr } = this.find(projectPath, iid);
+    this.core.updateMr(p, mr, this.actor(mr, by), { stateEvent: 'close' });
+  }
+
+  reopen(projectPath: string, iid: number, by?: string): void {
+    const { p, mr } = this.find(projectPath, iid);
+    this.core.updateMr(p, mr, this.actor(mr, by), { stateEvent: 'reopen' });
+  }
+
+  /** A comment by `username`; sends a Note Hook. */
+  comment(projectPath: string, iid: number, username: string, body: string): FakeNote {
+    const { p, mr } = this.find(projectPath, iid);
+    const note = this.core.addNote(p, mr, this.core.store.requireUser(username), body);
+    return this.toNote(note);
+  }
+
+  mergeRequest(projectPath: string, iid: number): FakeMergeRequest {
+    const { p, mr } = this.find(projectPath, iid);
+    return this.toMr(p, mr);
+  }
+
+  mergeRequests(projectPath: string): FakeMergeRequest[] {
+    const p = this.core.store.requireProject(projectPath);
+    return this.core.store.mrsOf(p.id).map((mr) => this.toMr(p, mr));
+  }
+
+  /** All notes, oldest first, including system notes ("approved this merge request", ...). */
+  notes(projectPath: string, iid: number): FakeNote[] {
+    const { mr } = this.find(projectPath, iid);
+    return this.core.store.notesOf(mr).map((n) => this.toNote(n));
+  }
+
+  // --- pipelines --------------------------------------------------------------------------
+
+  pipelines(projectPath: string): FakePipeline[] {
+    const p = this.core.store.requireProject(projectPath);
+    return this.core.store.pipelinesOf(p.id).map((pl) => this.toPipeline(p, pl));
+  }
+
+  /**
+   * Sets the status of the newest pipeline for `sha` (or pipeline id `sha` when a number);
+   * any status works, e.g. 'running' before 'success'. Sends a Pipeline Hook.
+   */
+  finishPipeline(
+    projectPath: string,
+    sha: string | number,
+    status: FakePipelineStatus,
+    opts: { ref?: string } = {},
+  ): FakePipeline {
+    const p = this.core.store.requireProject(projectPath);
+    const pl = this.core.store
+      .pipelinesOf(p.id)
+      .filter((x) => (typeof sha === 'number' ? x.id === sha : x.sha === sha) && (!opts.ref || x.ref === opts.ref))
+      .sort((a, b) => b.id - a.id)[0];
+    if (!pl) throw new Error(`no pipeline for ${sha} in ${projectPath}`);
+    this.core.setPipelineStatus(p, pl, status);
+    return this.toPipeline(p, pl);
+  }
+
+  /** Resolves with the first pipeline (existing or future) for `sha` or matching `predicate`. */
+  waitForPipeline(
+    projectPath: string,
+    match: string | ((p: FakePipeline) => boolean),
+    timeoutMs = 10_000,
+  ): Promise<FakePipeline> {
+    const p = this.core.store.requireProject(projectPath);
+    const test = typeof match === 'string' ? (pl: FakePipeline) => pl.sha === match : match;
+    const existing = this.pipelines(projectPath).find(test);
+    if (existing) return Promise.resolve(existing);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no matching pipeline in ${projectPath} after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.core.onPipelineCreated((rec) => {
+        if (rec.projectId !== p.id) return;
+        const view = this.toPipeline(p, rec);
+        if (!test(view)) return;
+        clearTimeout(timer);
+        off();
+        resolve(view);
+      });
+    });
+  }
+
+  // --- webhooks ---------------------------------------------------------------------------
+
+  get webhookDeliveries(): readonly WebhookDelivery[] {
+    return this.core.hooks.deliveries;
+  }
+
+  /** Resolves once every queued hook has been sent (or failed). */
+  webhooksIdle(): Promise<void> {
+    return this.core.hooks.idle();
+  }
+
+  redeliver(index: number): WebhookDelivery {
+    return this.core.hooks.redeliver(index);
+  }
+
+  // --- helpers ----------------------------------------------------------------------------
+
+  private find(projectPath: string, iid: number): { p: ProjectRec; mr: MrRec } {
+    const p = this.core.store.requireProject(projectPath);
+    return { p, mr: this.core.store.requireMr(p.id, iid) };
+  }
+
+  private actor(mr: MrRec, username: string | undefined): UserRec {
+    if (username) return this.core.store.requireUser(username);
+    const author = this.core.store.userById(mr.authorId);
+    if (!author) throw new Error('merge request author vanished');
+    return author;
+  }
+
+  /** Someone to attribute setup commits to: the first maintainer/owner, else any user. */
+  private anyUser(p: ProjectRec): UserRec | undefined {
+    const store = this.core.store;
+    const byRole = [...p.members.entries()].sort((a, b) => b[1] - a[1])[0];
+    return (byRole && store.userById(byRole[0])) ?? store.users.values().next().value;
+  }
+
+  private toMr(p: ProjectRec, mr: MrRec): FakeMergeRequest {
+    const name = (id: number): string => this.core.store.userById(id)?.username ?? `#${id}`;
+    return {
+      id: mr.id,
+      iid: mr.iid,
+      project: p.path,
+      title: mr.title,
+      description: mr.description,
+      state: mr.state,
+      draft: isDraftTitle(mr.title),
+      sourceBranch: mr.sourceBranch,
+      targetBranch: mr.targetBranch,
+      headSha: mr.headSha,
+      author: name(mr.authorId),
+      assignees: mr.assigneeIds.map(name),
+      approvedBy: mr.approverIds.map(name),
+      squash: mr.squash,
+      mergeCommitSha: mr.mergeCommitSha,
+      mergedCommitSha: mr.mergedCommitSha,
+      webUrl: mrWebUrl(this.url, p, mr.iid),
+      createdAt: mr.createdAt,
+      updatedAt: mr.updatedAt,
+    };
+  }
+
+  private toNote(n: { id: number; body: string; authorId: number; system: boolean; createdAt: string }): FakeNote {
+    return {
+      id: n.id,
+      body: n.body,
+      author: this.core.store.userById(n.authorId)?.username ?? `#${n.authorId}`,
+      system: n.system,
+      createdAt: n.createdAt,
+    };
+  }
+
+  private toPipeline(p: ProjectRec, pl: PipelineRec): FakePipeline {
+    return {
+      id: pl.id,
+      iid: pl.iid,
+      project: p.path,
+      sha: pl.sha,
+      ref: pl.ref,
+      status: pl.status,
+      webUrl: pipelineWebUrl(this.url, p, pl.id),
+      createdAt: pl.createdAt,
+      updatedAt: pl.updatedAt,
+    };
+  }
+}
+
+function toUser(u: UserRec): FakeUser {
+  return { id: u.id, username: u.username, name: u.name, email: u.email, token: u.token, admin: u.admin };
+}

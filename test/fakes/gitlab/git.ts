@@ -1,0 +1,304 @@
+// Git plumbing on the fake's bare repositories. Setup helpers (addProject, createMergeRequest)
+// are synchronous so tests can call them without awaiting; everything on a request path is async.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CommitInfo } from './store';
+
+/**
+ * The fake's own git commands ignore the developer's ~/.gitconfig and /etc/gitconfig: a global
+ * `commit.gpgsign` or hook path there must not change what the fake writes.
+ */
+export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    LANG: 'C',
+    ...extra,
+  };
+}
+
+export class GitError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(`git ${args.join(' ')} exited ${code}: ${stderr.trim()}`);
+    this.name = 'GitError';
+  }
+}
+
+interface RunOptions {
+  input?: string;
+  env?: Record<string, string>;
+  /** Exit codes that are answers rather than failures (e.g. 1 for merge-base --is-ancestor). */
+  okCodes?: number[];
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+}
+
+export function gitSync(repo: string, args: string[], opts: RunOptions = {}): RunResult {
+  const full = ['--git-dir', repo, ...args];
+  try {
+    const stdout = execFileSync('git', full, {
+      input: opts.input,
+      env: gitEnv(opts.env),
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout };
+  } catch (e) {
+    const err = e as { status?: number | null; stdout?: string; stderr?: string };
+    const code = err.status ?? null;
+    if (code !== null && opts.okCodes?.includes(code)) return { code, stdout: err.stdout ?? '' };
+    throw new GitError(full, code, err.stderr ?? String(e));
+  }
+}
+
+export function git(repo: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const full = ['--git-dir', repo, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', full, { env: gitEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0 || (code !== null && opts.okCodes?.includes(code))) resolve({ code: code ?? 0, stdout });
+      else reject(new GitError(full, code, stderr));
+    });
+    child.stdin.on('error', () => undefined); // git may exit before reading all input
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+// --- repository setup -------------------------------------------------------------------------
+
+/** Enforces protected branches for pushes over HTTP, printing GitLab's own refusal messages. */
+const PRE_RECEIVE = `#!/bin/sh
+# Installed by the fake GitLab. The HTTP bridge passes the project's protected branches and
+# whether the pusher may push to them; the fake's own writes (commit(), merges) bypass hooks.
+zero=0000000000000000000000000000000000000000
+while read old new ref; do
+  branch=\${ref#refs/heads/}
+  [ "$branch" = "$ref" ] && continue
+  case ",$FAKE_GITLAB_PROTECTED," in
+    *",$branch,"*) ;;
+    *) continue ;;
+  esac
+  if [ "$new" = "$zero" ]; then
+    echo "GitLab: You can only delete protected branches using the web interface."; exit 1
+  fi
+  if [ "$FAKE_GITLAB_CAN_PUSH_PROTECTED" != 1 ]; then
+    echo "GitLab: You are not allowed to push code to protected branches on this project."; exit 1
+  fi
+  if [ "$old" != "$zero" ] && ! git merge-base --is-ancestor "$old" "$new"; then
+    echo "GitLab: You are not allowed to force push code to a protected branch on this project."; exit 1
+  fi
+done
+exit 0
+`;
+
+/** Records exactly which refs a push changed, so the fake reacts like GitLab's post-receive. */
+const POST_RECEIVE = `#!/bin/sh
+if [ -n "$FAKE_GITLAB_PUSH_LOG" ]; then cat >> "$FAKE_GITLAB_PUSH_LOG"; else cat > /dev/null; fi
+exit 0
+`;
+
+export function initBareRepoSync(repoDir: string, defaultBranch: string): void {
+  fs.mkdirSync(path.dirname(repoDir), { recursive: true });
+  execFileSync('git', ['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, repoDir], {
+    env: gitEnv(),
+    stdio: 'pipe',
+  });
+  gitSync(repoDir, ['config', 'http.receivepack', 'true']);
+  // Pushes over HTTP from old clients may send thin packs; keep objects loose for easy debugging.
+  gitSync(repoDir, ['config', 'receive.unpackLimit', '1000']);
+  const hooks = path.join(repoDir, 'hooks');
+  fs.mkdirSync(hooks, { recursive: true });
+  fs.writeFileSync(path.join(hooks, 'pre-receive'), PRE_RECEIVE, { mode: 0o755 });
+  fs.writeFileSync(path.join(hooks, 'post-receive'), POST_RECEIVE, { mode: 0o755 });
+}
+
+// --- writing commits ----------------------------------------------------------------------------
+
+export interface Identity {
+  name: string;
+  email: string;
+}
+
+export interface FileCommit {
+  ref: string;
+  /** Parent commit; undefined for a root commit. */
+  parent?: string;
+  files: Record<string, string | null>;
+  message: string;
+  author: Identity;
+}
+
+/**
+ * A `git fast-import` stream for one commit. fast-import writes blobs, nested trees, the commit
+ * and the ref in one process, and refuses to move the ref if it no longer contains `parent`
+ * (a concurrent push), which is the compare-and-swap we want.
+ */
+function fastImportStream(c: FileCommit): string {
+  const when = `${Math.floor(Date.now() / 1000)} +0000`;
+  const ident = `${c.author.name} <${c.author.email}> ${when}`;
+  const data = (s: string): string => `data ${Buffer.byteLength(s)}\n${s}\n`;
+  let out = `commit ${c.ref}\nmark :1\nauthor ${ident}\ncommitter ${ident}\n${data(c.message)}`;
+  if (c.parent) out += `from ${c.parent}\n`;
+  for (const [file, content] of Object.entries(c.files)) {
+    const quoted = JSON.stringify(file); // fast-import accepts C-style quoted paths
+    out += content === null ? `D ${quoted}\n` : `M 100644 inline ${quoted}\n${data(content)}`;
+  }
+  return `${out}\n`;
+}
+
+const FAST_IMPORT = ['fast-import', '--quiet', '--date-format=raw'];
+
+export function commitFilesSync(repo: string, c: FileCommit): string {
+  gitSync(repo, FAST_IMPORT, { input: fastImportStream(c) });
+  return revParseSync(repo, c.ref) as string;
+}
+
+export async function commitFiles(repo: string, c: FileCommit): Promise<string> {
+  await git(repo, FAST_IMPORT, { input: fastImportStream(c) });
+  const sha = await revParse(repo, c.ref);
+  if (!sha) throw new Error(`commit to ${c.ref} left no ref`);
+  return sha;
+}
+
+/** Writes a commit object for an existing tree (merge and squash commits). */
+export async function commitTree(
+  repo: string,
+  tree: string,
+  parents: string[],
+  message: string,
+  who: Identity,
+): Promise<string> {
+  const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])];
+  const env = {
+    GIT_AUTHOR_NAME: who.name,
+    GIT_AUTHOR_EMAIL: who.email,
+    GIT_COMMITTER_NAME: who.name,
+    GIT_COMMITTER_EMAIL: who.email,
+  };
+  const { stdout } = await git(repo, args, { input: message, env });
+  return stdout.trim();
+}
+
+/** Moves a ref only if it still points at `expected` (ZERO_SHA: must not exist). */
+export async function updateRef(repo: string, ref: string, next: string, expected: string): Promise<void> {
+  await git(repo, ['update-ref', ref, next, expected]);
+}
+
+export async function deleteRef(repo: string, ref: string, expected: string): Promise<void> {
+  await git(repo, ['update-ref', '-d', ref, expected]);
+}
+
+// --- reading ----------------------------------------------------------------------------------
+
+export function revParseSync(repo: string, rev: string): string | undefined {
+  const { code, stdout } = gitSync(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], {
+    okCodes: [1],
+  });
+  return code === 0 ? stdout.trim() : undefined;
+}
+
+export async function revParse(repo: string, rev: string): Promise<string | undefined> {
+  const { code, stdout } = await git(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], {
+    okCodes: [1],
+  });
+  return code === 0 ? stdout.trim() : undefined;
+}
+
+const INFO_FORMAT = '%H%x00%P%x00%an%x00%ae%x00%aI%x00%B%x1e';
+
+function parseInfos(out: string): CommitInfo[] {
+  return out
+    .split('\x1e')
+    .map((s) => s.replace(/^\n/, ''))
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const [sha, parents, authorName, authorEmail, timestamp, message] = s.split('\0');
+      const msg = (message ?? '').replace(/\n+$/, '\n');
+      return {
+        sha,
+        parents: parents ? parents.split(' ') : [],
+        authorName,
+        authorEmail,
+        timestamp,
+        message: msg,
+        title: msg.split('\n')[0],
+      };
+    });
+}
+
+export function commitInfoSync(repo: string, rev: string): CommitInfo {
+  const { stdout } = gitSync(repo, ['log', '-1', `--format=${INFO_FORMAT}`, rev]);
+  return parseInfos(stdout)[0];
+}
+
+export async function commitInfo(repo: string, rev: string): Promise<CommitInfo> {
+  const { stdout } = await git(repo, ['log', '-1', `--format=${INFO_FORMAT}`, rev]);
+  return parseInfos(stdout)[0];
+}
+
+/** Commits reachable from `rev` but from none of `exclude`, newest first. */
+export async function commitsBetween(repo: string, rev: string, exclude: string[], max = 20): Promise<CommitInfo[]> {
+  const { stdout } = await git(repo, [
+    'log',
+    `--max-count=${max}`,
+    `--format=${INFO_FORMAT}`,
+    rev,
+    ...exclude.map((e) => `^${e}`),
+  ]);
+  return parseInfos(stdout);
+}
+
+export function logSync(repo: string, rev: string, max: number): CommitInfo[] {
+  // Commit times have one-second resolution; topo order keeps children before parents anyway.
+  const { stdout } = gitSync(repo, ['log', '--topo-order', `--max-count=${max}`, `--format=${INFO_FORMAT}`, rev]);
+  return parseInfos(stdout);
+}
+
+export async function isAncestor(repo: string, ancestor: string, descendant: string): Promise<boolean> {
+  const { code } = await git(repo, ['merge-base', '--is-ancestor', ancestor, descendant], { okCodes: [1] });
+  return code === 0;
+}
+
+export async function mergeBase(repo: string, a: string, b: string): Promise<string | undefined> {
+  const { code, stdout } = await git(repo, ['merge-base', a, b], { okCodes: [1] });
+  return code === 0 ? stdout.trim() : undefined;
+}
+
+/** The tree a merge of `theirs` into `ours` would have, or undefined on conflicts. */
+export async function mergeTree(repo: string, ours: string, theirs: string): Promise<string | undefined> {
+  const { code, stdout } = await git(repo, ['merge-tree', '--write-tree', '--no-messages', ours, theirs], {
+    okCodes: [1],
+  });
+  return code === 0 ? stdout.split('\n')[0].trim() : undefined;
+}
+
+export async function treeOf(repo: string, commit: string): Promise<string> {
+  const { stdout } = await git(repo, ['rev-parse', `${commit}^{tree}`]);
+  return stdout.trim();
+}
+
+export async function listBranches(repo: string): Promise<Map<string, string>> {
+  const { stdout } = await git(repo, ['for-each-ref', '--format=%(refname:lstrip=2) %(objectname)', 'refs/heads/']);
+  const out = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const i = line.lastIndexOf(' ');
+    if (i > 0) out.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return out;
+}

@@ -1,0 +1,158 @@
+// Mergeability that needs git (conflicts, fast-forward possible) and the merge itself, which
+// really writes the target branch of the bare repository.
+import {
+  commitInfo,
+  commitTree,
+  deleteRef,
+  isAncestor,
+  mergeBase,
+  mergeTree,
+  revParse,
+  treeOf,
+  updateRef,
+} from './git';
+import type { Core } from './core';
+import { BLOCKER_MESSAGE, blockingDiscussionsResolved, stateBlocker } from './rules';
+import { now, ZERO_SHA, type MrRec, type ProjectRec, type UserRec } from './store';
+
+export interface GitMergeability {
+  /** Undefined when the target branch is gone. */
+  targetHead: string | undefined;
+  baseSha: string | undefined;
+  conflict: boolean;
+  /** Fast-forward/semi-linear project and the source does not contain the target head. */
+  needRebase: boolean;
+}
+
+// Commits never change, so a check for the same (target head, source head) pair is reusable.
+const cache = new Map<string, { conflict: boolean; containsTarget: boolean; baseSha: string | undefined }>();
+
+export async function gitMergeability(p: ProjectRec, mr: MrRec): Promise<GitMergeability> {
+  const targetHead = await revParse(p.repoDir, `refs/heads/${mr.targetBranch}`);
+  if (!targetHead) return { targetHead, baseSha: undefined, conflict: true, needRebase: false };
+  const key = `${p.repoDir}:${targetHead}:${mr.headSha}`;
+  let hit = cache.get(key);
+  if (!hit) {
+    const [tree, containsTarget, baseSha] = await Promise.all([
+      mergeTree(p.repoDir, targetHead, mr.headSha),
+      isAncestor(p.repoDir, targetHead, mr.headSha),
+      mergeBase(p.repoDir, targetHead, mr.headSha),
+    ]);
+    hit = { conflict: tree === undefined, containsTarget, baseSha };
+    cache.set(key, hit);
+  }
+  const linear = p.mergeMethod === 'ff' || p.mergeMethod === 'rebase_merge';
+  return { targetHead, baseSha: hit.baseSha, conflict: hit.conflict, needRebase: linear && !hit.containsTarget };
+}
+
+export interface MergeView {
+  detailedMergeStatus: string;
+  mergeStatus: 'can_be_merged' | 'cannot_be_merged';
+  hasConflicts: boolean;
+  blockingDiscussionsResolved: boolean;
+  git: GitMergeability | undefined;
+}
+
+/** The mergeability fields of the MR API answer. */
+export async function mergeView(core: Core, p: ProjectRec, mr: MrRec): Promise<MergeView> {
+  const blocker = stateBlocker(core.store, p, mr);
+  const git = mr.state === 'opened' ? await gitMergeability(p, mr) : undefined;
+  const gitBlocker = git?.conflict ? 'conflict' : git?.needRebase ? 'need_rebase' : undefined;
+  return {
+    // GitLab reports a draft or a closed MR before looking at conflicts; so does the fake.
+    detailedMergeStatus:
+      blocker === 'not_open' || blocker === 'draft_status' ? blocker : (gitBlocker ?? blocker ?? 'mergeable'),
+    mergeStatus: git?.conflict ? 'cannot_be_merged' : 'can_be_merged',
+    hasConflicts: git?.conflict ?? false,
+    blockingDiscussionsResolved: blockingDiscussionsResolved(p, mr),
+    git,
+  };
+}
+
+export interface MergeParams {
+  sha?: string;
+  squash?: boolean;
+  removeSourceBranch?: boolean;
+  mergeCommitMessage?: string;
+  squashCommitMessage?: string;
+}
+
+export type MergeOutcome = { ok: true } | { ok: false; status: 401 | 405 | 406 | 409; message: string };
+
+/**
+ * PUT /merge_requests/:iid/merge. Checks run in GitLab's order: permission (401), state rules
+ * (405), git mergeability (406), then the `sha` guard (409). Runs under the project lock.
+ */
+export async function mergeMr(
+  core: Core,
+  p: ProjectRec,
+  mr: MrRec,
+  actor: UserRec,
+  params: MergeParams,
+): Promise<MergeOutcome> {
+  if (core.accessLevel(p, actor) < 30) return { ok: false, status: 401, message: '401 Unauthorized' };
+  const blocker = stateBlocker(core.store, p, mr);
+  if (blocker) return { ok: false, status: 405, message: BLOCKER_MESSAGE[blocker] };
+  const git = await gitMergeability(p, mr);
+  if (!git.targetHead || git.conflict || git.needRebase) {
+    return { ok: false, status: 406, message: 'Branch cannot be merged' };
+  }
+  if (params.sha !== undefined && params.sha !== mr.headSha) {
+    return { ok: false, status: 409, message: `SHA does not match HEAD of source branch: ${mr.headSha}` };
+  }
+  const who = { name: actor.name, email: actor.email };
+  const squash = params.squash ?? mr.squash;
+  const targetHead = git.targetHead;
+  let squashSha: string | null = null;
+  let newHead: string;
+  let mergeCommit: string | null = null;
+  if (squash) {
+    // One commit with the source's final tree, on top of where the source left the target.
+    const parent = p.mergeMethod === 'ff' ? targetHead : (git.baseSha ?? targetHead);
+    squashSha = await commitTree(
+      p.repoDir,
+      await treeOf(p.repoDir, mr.headSha),
+      [parent],
+      params.squashCommitMessage ?? `${mr.title}\n`,
+      who,
+    );
+  }
+  const incoming = squashSha ?? mr.headSha;
+  if (p.mergeMethod === 'ff') {
+    newHead = incoming;
+  } else {
+    const tree = await mergeTree(p.repoDir, targetHead, incoming);
+    if (!tree) return { ok: false, status: 406, message: 'Branch cannot be merged' };
+    const message =
+      params.mergeCommitMessage ??
+      `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n\n${mr.title}\n\nSee merge request ${p.path}!${mr.iid}\n`;
+    mergeCommit = await commitTree(p.repoDir, tree, [targetHead, incoming], message, who);
+    newHead = mergeCommit;
+  }
+  try {
+    await updateRef(p.repoDir, `refs/heads/${mr.targetBranch}`, newHead, targetHead);
+  } catch {
+    // Someone pushed to the target in between: GitLab reports that as a failed merge too.
+    return { ok: false, status: 406, message: 'Branch cannot be merged' };
+  }
+  core.rememberCommit(await commitInfo(p.repoDir, newHead));
+  const at = now();
+  mr.state = 'merged';
+  mr.mergedAt = at;
+  mr.updatedAt = at;
+  mr.mergedById = actor.id;
+  mr.mergeCommitSha = mergeCommit;
+  mr.squashCommitSha = squashSha;
+  mr.mergedCommitSha = newHead;
+  core.mrHook(p, mr, actor, { action: 'merge' });
+  const changes = [{ ref: `refs/heads/${mr.targetBranch}`, before: targetHead, after: newHead }];
+  if (params.removeSourceBranch) {
+    const sourceHead = await revParse(p.repoDir, `refs/heads/${mr.sourceBranch}`);
+    if (sourceHead) {
+      await deleteRef(p.repoDir, `refs/heads/${mr.sourceBranch}`, sourceHead);
+      changes.push({ ref: `refs/heads/${mr.sourceBranch}`, before: sourceHead, after: ZERO_SHA });
+    }
+  }
+  await core.applyRefChanges(p, changes, actor);
+  return { ok: true };
+}

@@ -1,0 +1,321 @@
+// REST API v4 representations, with the field names and shapes GitLab (and gitbeaker's
+// *Schema types) use. Times are ISO 8601 here, unlike in hooks.
+import type { Core } from './core';
+import type { MergeView } from './merge';
+import { approvalsLeft, headPipeline, isDraft } from './rules';
+import type { CommitInfo, MrRec, NoteRec, PipelineRec, ProjectRec, UserRec } from './store';
+import { ACCESS_LEVEL } from './types';
+import {
+  avatarUrl,
+  commitWebUrl,
+  gitHttpUrl,
+  gitSshUrl,
+  mrWebUrl,
+  pipelineWebUrl,
+  projectWebUrl,
+  userWebUrl,
+} from './urls';
+
+type Json = Record<string, unknown>;
+
+export function basicUser(core: Core, u: UserRec): Json {
+  return {
+    id: u.id,
+    username: u.username,
+    name: u.name,
+    state: 'active',
+    locked: false,
+    avatar_url: avatarUrl(core.baseUrl, u),
+    web_url: userWebUrl(core.baseUrl, u),
+  };
+}
+
+/** GET /user: the caller sees their own email and admin flag. */
+export function currentUser(core: Core, u: UserRec): Json {
+  return {
+    ...basicUser(core, u),
+    email: u.email,
+    public_email: null,
+    is_admin: u.admin,
+    bot: false,
+    created_at: u.createdAt,
+  };
+}
+
+export function member(core: Core, u: UserRec, level: number): Json {
+  return { ...basicUser(core, u), access_level: level, expires_at: null, created_at: u.createdAt };
+}
+
+export function project(core: Core, p: ProjectRec, viewer: UserRec): Json {
+  const [namespace] = p.path.split('/').slice(-2);
+  return {
+    id: p.id,
+    description: '',
+    name: p.name,
+    name_with_namespace: p.path.split('/').join(' / '),
+    path: p.path.split('/').pop(),
+    path_with_namespace: p.path,
+    created_at: p.createdAt,
+    last_activity_at: p.createdAt,
+    default_branch: p.defaultBranch,
+    visibility: 'private',
+    web_url: projectWebUrl(core.baseUrl, p),
+    http_url_to_repo: gitHttpUrl(core.baseUrl, p),
+    ssh_url_to_repo: gitSshUrl(core.baseUrl, p),
+    namespace: { id: p.id + 100, name: namespace, path: namespace, kind: 'group', full_path: p.namespace },
+    archived: false,
+    merge_method: p.mergeMethod,
+    squash_option: 'default_off',
+    only_allow_merge_if_pipeline_succeeds: p.onlyAllowMergeIfPipelineSucceeds,
+    allow_merge_on_skipped_pipeline: false,
+    only_allow_merge_if_all_discussions_are_resolved: p.onlyAllowMergeIfAllDiscussionsAreResolved,
+    approvals_before_merge: p.approvalsRequired,
+    reset_approvals_on_push: p.resetApprovalsOnPush,
+    merge_requests_enabled: true,
+    permissions: {
+      project_access: p.members.has(viewer.id)
+        ? { access_level: p.members.get(viewer.id), notification_level: 3 }
+        : null,
+      group_access: null,
+    },
+  };
+}
+
+export function commit(core: Core, p: ProjectRec, c: CommitInfo): Json {
+  return {
+    id: c.sha,
+    short_id: c.sha.slice(0, 8),
+    title: c.title,
+    message: c.message,
+    author_name: c.authorName,
+    author_email: c.authorEmail,
+    authored_date: c.timestamp,
+    committer_name: c.authorName,
+    committer_email: c.authorEmail,
+    committed_date: c.timestamp,
+    created_at: c.timestamp,
+    parent_ids: c.parents,
+    web_url: commitWebUrl(core.baseUrl, p, c.sha),
+  };
+}
+
+export function branch(core: Core, p: ProjectRec, name: string, c: CommitInfo, viewerLevel: number): Json {
+  const isProtected = p.protectedBranches.has(name);
+  return {
+    name,
+    merged: false,
+    protected: isProtected,
+    default: name === p.defaultBranch,
+    developers_can_push: !isProtected,
+    developers_can_merge: true,
+    can_push: viewerLevel >= (isProtected ? ACCESS_LEVEL.maintainer : ACCESS_LEVEL.developer),
+    web_url: `${projectWebUrl(core.baseUrl, p)}/-/tree/${name}`,
+    commit: commit(core, p, c),
+  };
+}
+
+export function pipeline(core: Core, p: ProjectRec, pl: PipelineRec): Json {
+  return {
+    id: pl.id,
+    iid: pl.iid,
+    project_id: p.id,
+    sha: pl.sha,
+    ref: pl.ref,
+    status: pl.status,
+    source: 'push',
+    created_at: pl.createdAt,
+    updated_at: pl.updatedAt,
+    web_url: pipelineWebUrl(core.baseUrl, p, pl.id),
+  };
+}
+
+export function expandedPipeline(core: Core, p: ProjectRec, pl: PipelineRec): Json {
+  const user = core.store.userById(pl.userId);
+  const label = pl.status === 'success' ? 'passed' : pl.status;
+  return {
+    ...pipeline(core, p, pl),
+    before_sha: pl.beforeSha,
+    tag: false,
+    yaml_errors: null,
+    user: user ? basicUser(core, user) : null,
+    started_at: pl.startedAt,
+    finished_at: pl.finishedAt,
+    committed_at: null,
+    duration:
+      pl.startedAt && pl.finishedAt ? Math.round((Date.parse(pl.finishedAt) - Date.parse(pl.startedAt)) / 1000) : null,
+    queued_duration: null,
+    coverage: null,
+    detailed_status: {
+      icon: `status_${pl.status}`,
+      text: label,
+      label,
+      group: pl.status,
+      tooltip: label,
+      has_details: true,
+      details_path: `/${p.path}/-/pipelines/${pl.id}`,
+    },
+  };
+}
+
+export function note(core: Core, p: ProjectRec, mr: MrRec, n: NoteRec): Json {
+  const author = core.store.userById(n.authorId);
+  const resolver = n.resolvedById ? core.store.userById(n.resolvedById) : undefined;
+  return {
+    id: n.id,
+    type: n.resolvable ? 'DiscussionNote' : null,
+    body: n.body,
+    attachment: null,
+    author: author ? basicUser(core, author) : null,
+    created_at: n.createdAt,
+    updated_at: n.updatedAt,
+    system: n.system,
+    noteable_id: mr.id,
+    noteable_type: 'MergeRequest',
+    project_id: p.id,
+    noteable_iid: mr.iid,
+    resolvable: n.resolvable,
+    ...(n.resolvable ? { resolved: n.resolved, resolved_by: resolver ? basicUser(core, resolver) : null } : {}),
+    confidential: false,
+    internal: false,
+    commands_changes: {},
+  };
+}
+
+function users(core: Core, ids: number[]): Json[] {
+  return ids
+    .map((id) => core.store.userById(id))
+    .filter((u): u is UserRec => u !== undefined)
+    .map((u) => basicUser(core, u));
+}
+
+export function mergeRequest(core: Core, p: ProjectRec, mr: MrRec, view: MergeView, viewer: UserRec): Json {
+  const author = core.store.userById(mr.authorId);
+  const assignees = users(core, mr.assigneeIds);
+  const head = headPipeline(core.store, p, mr);
+  const mergedBy = mr.mergedById ? core.store.userById(mr.mergedById) : undefined;
+  const closedBy = mr.closedById ? core.store.userById(mr.closedById) : undefined;
+  const draft = isDraft(mr);
+  return {
+    id: mr.id,
+    iid: mr.iid,
+    project_id: p.id,
+    title: mr.title,
+    description: mr.description,
+    state: mr.state,
+    created_at: mr.createdAt,
+    updated_at: mr.updatedAt,
+    merged_by: mergedBy ? basicUser(core, mergedBy) : null,
+    merge_user: mergedBy ? basicUser(core, mergedBy) : null,
+    merged_at: mr.mergedAt,
+    closed_by: closedBy ? basicUser(core, closedBy) : null,
+    closed_at: mr.closedAt,
+    target_branch: mr.targetBranch,
+    source_branch: mr.sourceBranch,
+    user_notes_count: core.store.notesOf(mr).filter((n) => !n.system).length,
+    upvotes: 0,
+    downvotes: 0,
+    author: author ? basicUser(core, author) : null,
+    assignees,
+    assignee: assignees[0] ?? null,
+    reviewers: [],
+    source_project_id: p.id,
+    target_project_id: p.id,
+    labels: [],
+    draft,
+    work_in_progress: draft,
+    milestone: null,
+    merge_when_pipeline_succeeds: false,
+    merge_status: view.mergeStatus,
+    detailed_merge_status: view.detailedMergeStatus,
+    sha: mr.headSha,
+    merge_commit_sha: mr.mergeCommitSha,
+    squash_commit_sha: mr.squashCommitSha,
+    merged_commit_sha: mr.mergedCommitSha,
+    discussion_locked: null,
+    should_remove_source_branch: null,
+    force_remove_source_branch: false,
+    reference: `!${mr.iid}`,
+    references: { short: `!${mr.iid}`, relative: `!${mr.iid}`, full: `${p.path}!${mr.iid}` },
+    web_url: mrWebUrl(core.baseUrl, p, mr.iid),
+    time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
+    squash: mr.squash,
+    squash_on_merge: mr.squash,
+    task_completion_status: { count: 0, completed_count: 0 },
+    has_conflicts: view.hasConflicts,
+    blocking_discussions_resolved: view.blockingDiscussionsResolved,
+    approvals_before_merge: null,
+    subscribed: false,
+    changes_count: null,
+    pipeline: head ? pipeline(core, p, head) : null,
+    head_pipeline: head ? expandedPipeline(core, p, head) : null,
+    diff_refs: view.git
+      ? { base_sha: view.git.baseSha ?? null, head_sha: mr.headSha, start_sha: view.git.targetHead ?? null }
+      : null,
+    merge_error: null,
+    first_contribution: false,
+    user: { can_merge: core.accessLevel(p, viewer) >= ACCESS_LEVEL.developer },
+  };
+}
+
+export function approvals(core: Core, p: ProjectRec, mr: MrRec, viewer: UserRec): Json {
+  const left = approvalsLeft(p, mr);
+  return {
+    id: mr.id,
+    iid: mr.iid,
+    project_id: p.id,
+    title: mr.title,
+    description: mr.description,
+    state: mr.state,
+    created_at: mr.createdAt,
+    updated_at: mr.updatedAt,
+    merge_status: 'can_be_merged',
+    approved: left === 0,
+    approvals_required: p.approvalsRequired,
+    approvals_left: left,
+    require_password_to_approve: false,
+    approved_by: users(core, mr.approverIds).map((user) => ({ user })),
+    suggested_approvers: [],
+    approvers: [],
+    approver_groups: [],
+    user_has_approved: mr.approverIds.includes(viewer.id),
+    user_can_approve: !mr.approverIds.includes(viewer.id) && viewer.id !== mr.authorId,
+    approval_rules_left: [],
+    has_approval_rules: p.approvalsRequired > 0,
+    merge_request_approvers_available: true,
+    multiple_approval_rules_available: false,
+    invalid_approvers_rules: [],
+  };
+}
+
+/** Members who could approve: developer+ except the author, like an "any approver" rule. */
+export function eligibleApprovers(p: ProjectRec, mr: MrRec): number[] {
+  return [...p.members.entries()]
+    .filter(([id, level]) => level >= ACCESS_LEVEL.developer && id !== mr.authorId)
+    .map(([id]) => id);
+}
+
+export function approvalState(core: Core, p: ProjectRec, mr: MrRec): Json {
+  return {
+    approval_rules_overwritten: false,
+    rules: [
+      {
+        id: p.id,
+        name: 'All Members',
+        rule_type: 'any_approver',
+        eligible_approvers: users(core, eligibleApprovers(p, mr)),
+        approvals_required: p.approvalsRequired,
+        users: [],
+        groups: [],
+        contains_hidden_groups: false,
+        approved_by: users(core, mr.approverIds),
+        source_rule: null,
+        approved: approvalsLeft(p, mr) === 0,
+        overridden: false,
+      },
+    ],
+  };
+}
+
+export function discussion(core: Core, p: ProjectRec, mr: MrRec, d: MrRec['discussions'][number]): Json {
+  return { id: d.id, individual_note: d.individualNote, notes: d.notes.map((n) => note(core, p, mr, n)) };
+}

@@ -1,0 +1,66 @@
+import { OPTION_NAMES, configKey, configSchema, envVarName, loadConfig, optionMeta } from '../../../src/config';
+
+describe('configSchema', () => {
+  it('has valid defaults, written like user input', () => {
+    expect(configSchema.parse({})).toMatchObject({ 'ci-timeout': 900_000, 'git-timeout': 120_000, 'api-port': 3000 });
+    for (const name of OPTION_NAMES) {
+      const { default: raw } = optionMeta(name);
+      if (raw !== undefined) expect(configSchema.shape[name].safeParse(raw).success).toBe(true);
+    }
+  });
+
+  it('gives every option a kind and a one-line help text', () => {
+    for (const name of OPTION_NAMES) {
+      const meta = optionMeta(name);
+      expect(['string', 'url', 'int', 'bool', 'duration', 'secret', 'file']).toContain(meta.kind);
+      expect(meta.help).toMatch(/^\S.*\.$/);
+      expect(meta.help).not.toContain('\n');
+    }
+  });
+
+  it('marks exactly the credentials as secret', () => {
+    expect(OPTION_NAMES.filter((name) => optionMeta(name).secret)).toEqual(['auth-token', 'gitlab-webhook-secret']);
+    expect(OPTION_NAMES.filter((name) => optionMeta(name).kind === 'secret')).toEqual(['auth-token', 'gitlab-webhook-secret']);
+  });
+
+  it('declares the options of the brief', () => {
+    expect([...OPTION_NAMES].sort()).toEqual(
+      [
+        'gitlab-url',
+        'auth-token',
+        'auth-token-file',
+        'gitlab-webhook-secret',
+        'gitlab-webhook-secret-file',
+        'use-https',
+        'ssh-key-file',
+        'temporal-address',
+        'temporal-namespace',
+        'task-queue',
+        'api-host',
+        'api-port',
+        'temporal-port',
+        'temporal-ui-port',
+        'data-dir',
+        'ci-timeout',
+        'ci-poll-interval',
+        'git-timeout',
+        'debug',
+        'bot-name',
+      ].sort(),
+    );
+  });
+});
+
+describe('names', () => {
+  it('derives environment variables in upper snake case', () => {
+    expect(envVarName('ci-poll-interval')).toBe('SHEPHERD_CI_POLL_INTERVAL');
+    expect(envVarName('debug')).toBe('SHEPHERD_DEBUG');
+  });
+
+  it('maps each option to exactly one ShepherdConfig field, durations in Ms', () => {
+    expect(configKey('ci-timeout')).toBe('ciTimeoutMs');
+    expect(configKey('gitlab-webhook-secret-file')).toBe('gitlabWebhookSecretFile');
+    const fields = Object.keys(loadConfig({ argv: [], env: {} }).config);
+    expect(new Set(OPTION_NAMES.map(configKey))).toEqual(new Set(fields));
+  });
+});

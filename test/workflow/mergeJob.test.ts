@@ -1,0 +1,156 @@
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { mergeJobWorkflow } from '../../src/workflows/mergeJob';
+import type { JobOutcome } from '../../src/workflows/definitions';
+import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { newScript, pipeline, scriptedActivities, type Script } from '../helpers/scriptedActivities';
+import { aMergeRequest } from '../helpers/mergeRequests';
+
+// The merge job against scripted activities on the time-skipping server: 15-minute CI timeouts
+// pass in moments.
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await timeSkippingEnv();
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const ref = { forge: 'gitlab' as const, project: 'group/app', iid: 1 };
+
+async function runJob(script: Script, opts: { ciTimeoutMs?: number } = {}): Promise<JobOutcome> {
+  const taskQueue = uniqueTaskQueue('job');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: scriptedActivities(script, opts),
+  });
+  return worker.runUntil(
+    env.client.workflow.execute(mergeJobWorkflow, {
+      taskQueue,
+      workflowId: `merge:gitlab:group/app:1:${taskQueue}`,
+      args: [{ ref }],
+    }),
+  );
+}
+
+test('merges after CI passes on the rebased commit', async () => {
+  const s = newScript();
+  s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
+  await expect(runJob(s)).resolves.toEqual({ kind: 'merged', sha: 'rebased1' });
+  expect(s.mergeCalls).toBe(1);
+  expect(s.comments).toEqual([]);
+});
+
+test('a skipped pipeline counts as passed', async () => {
+  const s = newScript();
+  s.pipelines.set('rebased1', pipeline('rebased1', 'skipped'));
+  await expect(runJob(s)).resolves.toMatchObject({ kind: 'merged' });
+});
+
+test('CI that never finishes ends after the CI timeout with a comment, and the bot unassigns itself', async () => {
+  const s = newScript();
+  s.pipelines.set('rebased1', pipeline('rebased1', 'running'));
+  const outcome = await runJob(s, { ciTimeoutMs: 15 * 60_000 });
+  expect(outcome).toEqual({ kind: 'refused', reason: 'ci-timeout' });
+  expect(s.comments).toHaveLength(1);
+  expect(s.comments[0].body).toContain('CI did not finish within 15min');
+  expect(s.comments[0].body).toContain('/pipelines/7');
+  expect(s.unassigned).toBe(1);
+  expect(s.mergeCalls).toBe(0);
+});
+
+test('failed CI is reported with the pipeline link', async () => {
+  const s = newScript();
+  s.pipelines.set('rebased1', pipeline('rebased1', 'failed', 42));
+  await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'ci-failed' });
+  expect(s.comments[0].body).toContain('http://gitlab.test/group/app/-/pipelines/42');
+  expect(s.unassigned).toBe(1);
+});
+
+test('when the target moved during CI it rebases again and merges what CI tested', async () => {
+  const s = newScript({
+    rebases: [
+      { kind: 'pushed', sha: 'rebased1', targetSha: 'target1' },
+      { kind: 'pushed', sha: 'rebased2', targetSha: 'target2' },
+    ],
+    targetHeads: ['target2'],
+  });
+  s.pipelines.set('rebased1', pipeline('rebased1', 'success', 1));
+  s.pipelines.set('rebased2', pipeline('rebased2', 'success', 2));
+  await expect(runJob(s)).resolves.toEqual({ kind: 'merged', sha: 'rebased2' });
+  expect(s.rebaseCalls).toBe(2);
+  expect(s.mergeCalls).toBe(1);
+});
+
+test('a 406 from the merge (target moved at the last moment) rebases again', async () => {
+  const s = newScript({
+    rebases: [
+      { kind: 'pushed', sha: 'rebased1', targetSha: 'target1' },
+      { kind: 'pushed', sha: 'rebased2', targetSha: 'target1' },
+    ],
+    merges: [{ kind: 'cannot-merge', message: 'Branch cannot be merged' }, { kind: 'merged' }],
+  });
+  s.pipelines.set('rebased1', pipeline('rebased1', 'success', 1));
+  s.pipelines.set('rebased2', pipeline('rebased2', 'success', 2));
+  await expect(runJob(s)).resolves.toEqual({ kind: 'merged', sha: 'rebased2' });
+  expect(s.mergeCalls).toBe(2);
+});
+
+test('a rebase conflict is reported with the conflicting files', async () => {
+  const s = newScript({ rebases: [{ kind: 'conflict', files: ['src/app.ts', 'README.md'], targetSha: 't' }] });
+  await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'conflict' });
+  expect(s.comments[0].body).toContain('`src/app.ts`');
+  expect(s.comments[0].body).toContain('`README.md`');
+  expect(s.unassigned).toBe(1);
+});
+
+test('a draft is refused before any rebase, saying what to do', async () => {
+  const s = newScript({ mr: aMergeRequest({ draft: true }) });
+  await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'draft' });
+  expect(s.rebaseCalls).toBe(0);
+  expect(s.comments[0].body).toMatch(/draft.*Mark it as ready/s);
+});
+
+test('missing approvals say how many more and who can give them', async () => {
+  const s = newScript({ approvals: { required: 2, left: 2, approvedBy: [], eligibleApprovers: ['bob', 'carol'] } });
+  await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'approvals' });
+  expect(s.comments[0].body).toContain('2 more approvals');
+  expect(s.comments[0].body).toContain('@bob, @carol');
+});
+
+test('someone pushing to the source branch during CI stops the job with an explanation', async () => {
+  const s = newScript();
+  s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
+  const acts = scriptedActivities(s);
+  const realLatest = acts.latestPipeline;
+  // The developer pushes while CI runs: the MR head is no longer what was tested.
+  s.mr = { ...s.mr };
+  const taskQueue = uniqueTaskQueue('job');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: {
+      ...acts,
+      async latestPipeline(args: { ref: typeof ref; sha: string }) {
+        s.mr = { ...s.mr, headSha: 'pushed-by-alice' };
+        return realLatest(args);
+      },
+    },
+  });
+  const outcome = await worker.runUntil(
+    env.client.workflow.execute(mergeJobWorkflow, { taskQueue, workflowId: `merge:${taskQueue}`, args: [{ ref }] }),
+  );
+  expect(outcome).toEqual({ kind: 'refused', reason: 'source-pushed' });
+  expect(s.mergeCalls).toBe(0);
+  expect(s.comments[0].body).toContain('someone pushed to its source branch');
+});
+
+test('an MR unassigned before merging is left alone, without a comment', async () => {
+  const s = newScript({ mr: aMergeRequest({ assignees: ['alice'] }) });
+  await expect(runJob(s)).resolves.toEqual({ kind: 'stopped', reason: 'not-assigned' });
+  expect(s.comments).toEqual([]);
+});
