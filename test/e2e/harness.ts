@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../../src/api/createApp';
+import { temporalEventSink } from '../../src/api/temporalEventSink';
+import { loadConfig } from '../../src/config';
+import { mergeRequestWorkflowId } from '../../src/domain/workflowIds';
+import type { MergeRequestSnapshot } from '../../src/workflows/definitions';
+import { startWorker, type RunningWorker } from '../../src/worker';
+import { FakeGitLab, type FakeMergeRequest, type FakeUser } from '../fakes/gitlab';
+import { devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+
+/**
+ * Everything a user runs, wired as in production but on loopback: the fake GitLab sends real
+ * webhooks to the real API, which hands them to the real Temporal dev server, where a real worker
+ * rebases in real git and talks to the fake through @gitbeaker/rest.
+ */
+export interface Shepherd {
+  gitlab: FakeGitLab;
+  bot: FakeUser;
+  alice: FakeUser;
+  apiUrl: string;
+  client: Client;
+  taskQueue: string;
+  worker: RunningWorker;
+  /** A fresh project (one per test keeps tests apart). */
+  newProject(name: string, files?: Record<string, string>): string;
+  /** Resolves with the MR's workflow result once it has finished (merged or closed). */
+  mergeRequestResult(project: string, iid: number): Promise<MergeRequestSnapshot>;
+  /** Polls the fake until `ok` holds for the MR. */
+  waitForMergeRequest(project: string, iid: number, ok: (mr: FakeMergeRequest) => boolean, ms?: number): Promise<FakeMergeRequest>;
+  stop(): Promise<void>;
+}
+
+const SECRET = 'e2e-webhook-secret';
+
+export async function startShepherdAgainstFakeGitLab(): Promise<Shepherd> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shepherd-e2e-'));
+  const gitlab = await FakeGitLab.start({ log: () => undefined });
+  const bot = gitlab.addUser({ username: 'shepherd-bot', name: 'Shepherd' });
+  const alice = gitlab.addUser({ username: 'alice', name: 'Alice Liddell' });
+  const taskQueue = uniqueTaskQueue('e2e');
+  const address = devServerAddress();
+
+  const { config } = loadConfig({
+    argv: ['--ci-poll-interval', '2s', '--ci-timeout', '2min'],
+    env: {
+      SHEPHERD_GITLAB_URL: gitlab.url,
+      SHEPHERD_AUTH_TOKEN: bot.token,
+      SHEPHERD_GITLAB_WEBHOOK_SECRET: SECRET,
+      SHEPHERD_DATA_DIR: dataDir,
+      SHEPHERD_TASK_QUEUE: taskQueue,
+      SHEPHERD_TEMPORAL_ADDRESS: address,
+    },
+  });
+  const worker = await startWorker({ config, address, workflowBundle: await workflowBundle() });
+
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const app = createApp({ sink: temporalEventSink(client, taskQueue), gitlabWebhookSecret: SECRET });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const addr = server.address();
+  const apiUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  gitlab.setWebhook(`${apiUrl}/webhooks/gitlab`, SECRET);
+
+  let projects = 0;
+  return {
+    gitlab,
+    bot,
+    alice,
+    apiUrl,
+    client,
+    taskQueue,
+    worker,
+    newProject(name, files) {
+      const projectPath = `group/${name}-${++projects}`;
+      gitlab.addProject(projectPath, {
+        members: { 'shepherd-bot': 'maintainer', alice: 'developer' },
+        files: files ?? { 'README.md': '# app\n', 'src/app.txt': 'line 1\nline 2\nline 3\n' },
+      });
+      return projectPath;
+    },
+    mergeRequestResult(project, iid) {
+      return client.workflow
+        .getHandle<() => Promise<MergeRequestSnapshot>>(mergeRequestWorkflowId({ forge: 'gitlab', project, iid }))
+        .result();
+    },
+    async waitForMergeRequest(project, iid, ok, ms = 60_000) {
+      const until = Date.now() + ms;
+      for (;;) {
+        const mr = gitlab.mergeRequest(project, iid);
+        if (ok(mr)) return mr;
+        if (Date.now() > until) throw new Error(`MR !${iid} did not reach the expected state in ${ms} ms: ${JSON.stringify(mr)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      gitlab.setWebhook(undefined);
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await worker.shutdown();
+      await connection.close();
+      await gitlab.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
