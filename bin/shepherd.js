@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// The `shepherd` command: runs the TypeScript sources through tsx (no build step needed).
+// The `shepherd` command. Runs the TypeScript sources in this process through tsx's require hook
+// (no build step, and no wrapper process that could swallow Ctrl-C or a container's SIGTERM).
 'use strict';
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const tsx = require.resolve('tsx/cli');
-const r = spawnSync(process.execPath, [tsx, path.join(__dirname, '..', 'src', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+require('tsx/cjs');
+const { main } = require('../src/cli.ts');
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`shepherd: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

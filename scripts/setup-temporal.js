@@ -9,6 +9,13 @@ const path = require('node:path');
 const { locateTemporalBinaries, PYBIN_DIR } = require('./temporal-binaries');
 
 const versions = require('./temporal-versions.json');
+
+// Images that only run `shepherd api` / `shepherd worker` against an external Temporal need no
+// binaries (and may have no Python): they set SHEPHERD_SKIP_TEMPORAL_SETUP=1.
+if (process.env.SHEPHERD_SKIP_TEMPORAL_SETUP === '1') {
+  console.log('[shepherd] SHEPHERD_SKIP_TEMPORAL_SETUP=1: not installing the Temporal binaries');
+  process.exit(0);
+}
 const found = locateTemporalBinaries();
 
 if (found.cli && found.testServer) {

@@ -2,10 +2,12 @@
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApp } from './api/createApp';
 import { temporalEventSink } from './api/temporalEventSink';
 import { ConfigError, describeConfig, loadConfig, optionHelp, type ShepherdConfig } from './config';
 import { startDevServer, type DevServer } from './temporal/devServer';
+import { registerSearchAttributes } from './temporal/searchAttributes';
 import { startWorker, type RunningWorker } from './worker';
 
 const USAGE = `Usage: shepherd <command> [options]
@@ -27,6 +29,15 @@ export interface Running {
   uiUrl?: string;
 }
 
+let runtimeInstalled = false;
+
+/** The SDK logs every worker state change at INFO; people want warnings unless they ask (debug). */
+function installRuntimeLogging(debug: boolean): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(debug ? 'DEBUG' : 'WARN') });
+}
+
 function log(line: string): void {
   process.stdout.write(`[shepherd] ${line}\n`);
 }
@@ -40,8 +51,8 @@ async function listen(config: ShepherdConfig, temporalAddress: string): Promise<
     log,
   });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.apiPort, config.apiHost, () => resolve(s));
-    s.once('error', reject);
+    // Express 5 hands listen errors (a busy port) to this callback.
+    const s = app.listen(config.apiPort, config.apiHost, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.apiPort;
@@ -58,6 +69,7 @@ async function listen(config: ShepherdConfig, temporalAddress: string): Promise<
 
 /** Starts the parts a command asks for; used by the CLI and by the demo. */
 export async function startShepherd(config: ShepherdConfig, parts: { api: boolean; worker: boolean; embedded: boolean }): Promise<Running> {
+  installRuntimeLogging(config.debug);
   let devServer: DevServer | undefined;
   let worker: RunningWorker | undefined;
   let api: Awaited<ReturnType<typeof listen>> | undefined;
@@ -85,6 +97,13 @@ export async function startShepherd(config: ShepherdConfig, parts: { api: boolea
     }
     if (parts.worker) {
       worker = await startWorker({ config, address });
+      if (!devServer) {
+        // An existing cluster may not know Shepherd's search attributes yet; without them every
+        // workflow start is refused. Clusters that forbid this (Temporal Cloud) need them added by hand.
+        await registerSearchAttributes(worker.client.connection, config.temporalNamespace).catch((err: unknown) =>
+          log(`warning: could not register Shepherd's search attributes (${err instanceof Error ? err.message : String(err)}); add them as docs describe`),
+        );
+      }
       log(`worker polling task queue "${config.taskQueue}" on ${address}`);
       if (!config.gitlabUrl || !config.authToken) {
         log('note: no GitLab configured (gitlab-url, auth-token-file): merge requests cannot be processed until it is');
@@ -117,8 +136,9 @@ export async function runUntilSignalled(running: Running): Promise<void> {
         resolve();
       });
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // `on`, not `once`: a second Ctrl-C while stopping must not kill the process half-way.
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   log('stopped');
 }

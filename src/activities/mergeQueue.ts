@@ -3,7 +3,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { commentMarker, withMarker } from '../domain/comments';
 import type { ForgeKind, MergeRequestRef } from '../domain/types';
 import { mergeQueueWorkflowId } from '../domain/workflowIds';
-import { ForgeError, type Forge } from '../forges/forge';
+import { ForgeError, type Forge, type ForgeErrorKind } from '../forges/forge';
 import type { GitWorkspace } from '../git/workspace';
 import { queueSearchAttributes } from '../temporal/searchAttributeValues';
 import { enqueueUpdate } from '../workflows/definitions';
@@ -22,10 +22,17 @@ export interface MergeQueueActivityDeps {
   botName?: string;
 }
 
+const FAILURE_TYPES: Record<ForgeErrorKind, string> = {
+  'not-found': 'ForgeNotFound',
+  forbidden: 'ForgeForbidden',
+  unauthorized: 'ForgeUnauthorized',
+  invalid: 'ForgeInvalidRequest',
+};
+
 /** Expected failures are final: retrying a 404 or a 403 only delays the comment that explains it. */
 function rethrow(err: unknown): never {
   if (err instanceof ForgeError) {
-    throw ApplicationFailure.nonRetryable(err.message, `Forge${err.kind[0].toUpperCase()}${err.kind.slice(1)}`);
+    throw ApplicationFailure.nonRetryable(err.message, FAILURE_TYPES[err.kind]);
   }
   throw err;
 }

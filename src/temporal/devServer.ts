@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporalCliPath } from './binaries';
@@ -26,8 +27,27 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** Refuses a port another process holds, so we never attach to someone else's server. */
+async function assertPortFree(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${port} (${what}) is already in use: is another Shepherd or Temporal server running? Choose another port, or set temporal-address to use that server.`
+            : `cannot use port ${port} (${what}): ${err.message}`,
+        ),
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
 /** Starts `temporal server start-dev` and resolves once its frontend answers. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  await assertPortFree(opts.port, 'temporal-port');
+  if (opts.uiPort) await assertPortFree(opts.uiPort, 'temporal-ui-port');
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
@@ -55,7 +75,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
         await conn.workflowService.getSystemInfo({});
         // Search attributes are registered asynchronously on first start; wait for them too.
         const sa = await conn.operatorService.listSearchAttributes({ namespace: 'default' });
-        if (sa.customAttributes && 'ShepherdPhase' in sa.customAttributes) break;
+        if (sa.customAttributes && 'ShepherdPhase' in sa.customAttributes && !exited) break;
       } finally {
         await conn.close();
       }

@@ -25,6 +25,8 @@ export interface Shepherd {
   client: Client;
   taskQueue: string;
   worker: RunningWorker;
+  /** Stops the worker (as a crash or a deploy would) and starts a new one with nothing in memory. */
+  restartWorker(whileStopped?: () => Promise<void>): Promise<void>;
   /** A fresh project (one per test keeps tests apart). */
   newProject(name: string, files?: Record<string, string>): string;
   /** Resolves with the MR's workflow result once it has finished (merged or closed). */
@@ -44,18 +46,18 @@ export async function startShepherdAgainstFakeGitLab(): Promise<Shepherd> {
   const taskQueue = uniqueTaskQueue('e2e');
   const address = devServerAddress();
 
-  const { config } = loadConfig({
-    argv: ['--ci-poll-interval', '2s', '--ci-timeout', '2min'],
-    env: {
-      SHEPHERD_GITLAB_URL: gitlab.url,
-      SHEPHERD_AUTH_TOKEN: bot.token,
-      SHEPHERD_GITLAB_WEBHOOK_SECRET: SECRET,
-      SHEPHERD_DATA_DIR: dataDir,
-      SHEPHERD_TASK_QUEUE: taskQueue,
-      SHEPHERD_TEMPORAL_ADDRESS: address,
-    },
-  });
-  const worker = await startWorker({ config, address, workflowBundle: await workflowBundle() });
+  const env = {
+    SHEPHERD_GITLAB_URL: gitlab.url,
+    SHEPHERD_AUTH_TOKEN: bot.token,
+    SHEPHERD_GITLAB_WEBHOOK_SECRET: SECRET,
+    SHEPHERD_DATA_DIR: dataDir,
+    SHEPHERD_TASK_QUEUE: taskQueue,
+    SHEPHERD_TEMPORAL_ADDRESS: address,
+    SHEPHERD_CI_POLL_INTERVAL: '2s',
+    SHEPHERD_CI_TIMEOUT: '2min',
+  };
+  const { config } = loadConfig({ argv: [], env });
+  let worker = await startWorker({ config, address, workflowBundle: await workflowBundle() });
 
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
@@ -75,7 +77,16 @@ export async function startShepherdAgainstFakeGitLab(): Promise<Shepherd> {
     apiUrl,
     client,
     taskQueue,
-    worker,
+    get worker() {
+      return worker;
+    },
+    async restartWorker(whileStopped) {
+      await worker.shutdown();
+      // A new cache directory: the new worker has no clone, as on another machine.
+      const fresh = loadConfig({ argv: [], env: { ...env, SHEPHERD_DATA_DIR: fs.mkdtempSync(path.join(dataDir, 'w-')) } });
+      await whileStopped?.();
+      worker = await startWorker({ config: fresh.config, address, workflowBundle: await workflowBundle() });
+    },
     newProject(name, files) {
       const projectPath = `group/${name}-${++projects}`;
       gitlab.addProject(projectPath, {

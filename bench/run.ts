@@ -1,0 +1,39 @@
+// `npm run bench`: small benchmarks that print RATIOS against a baseline measured in the same
+// process (never absolute pass/fail thresholds: machines differ, ratios travel).
+//   npm run bench             about 30 s
+//   npm run bench -- --quick  a few seconds, for a smoke test
+import os from 'node:os';
+import { benchNormalise } from './normalise';
+import { blackholeValue, table, type Budget, type Comparison } from './harness';
+import { benchWebhookApi } from './webhookApi';
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const started = Date.now();
+  const cpuBudget: Budget = quick
+    ? { durationMs: 100, maxOps: 200_000, rounds: 1, warmupMs: 50 }
+    : { durationMs: 400, maxOps: 5_000_000, rounds: 3, warmupMs: 200 };
+  const httpBudget: Budget = quick
+    ? { durationMs: 300, maxOps: 5_000, rounds: 1, warmupMs: 100 }
+    : { durationMs: 1500, maxOps: 100_000, rounds: 3, warmupMs: 500 };
+
+  process.stdout.write(
+    `Shepherd benchmarks (node ${process.version}, ${os.cpus().length} CPUs${quick ? ', --quick' : ''}); ` +
+      'ours/baseline compares operations per second: 1.000 = as fast as the baseline.\n\n',
+  );
+  const rows: Comparison[] = [];
+  process.stdout.write('(a) webhook normalisation...\n');
+  rows.push(...(await benchNormalise(cpuBudget)));
+  process.stdout.write('(b) webhook API round trip over loopback...\n');
+  rows.push(...(await benchWebhookApi(httpBudget, [1, 8])));
+  process.stdout.write(`\n${table(rows)}\n\n`);
+  process.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s (checksum ${blackholeValue()})\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
