@@ -24,7 +24,7 @@ const ALL = [FORGE, PROJECT, MERGE_REQUEST, TARGET_BRANCH, PHASE];
  * Registers Shepherd's search attributes on a server that lacks them (an existing cluster, the
  * time-skipping test server). The embedded dev server gets them from its command line instead.
  */
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+export async function registerSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<void> {
   // The time-skipping server cannot list them (UNIMPLEMENTED) but accepts additions.
   const customAttributes = await connection.operatorService
     .listSearchAttributes({ namespace })
