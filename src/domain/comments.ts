@@ -5,11 +5,6 @@ import type { Refusal } from './readiness';
 
 const REASSIGN = 'assign me again';
 
-export interface CommentContext {
-  botUsername: string;
-  targetBranch: string;
-}
-
 /** Hidden marker that makes a comment recognisable, so a retried activity never posts it twice. */
 export function commentMarker(key: string): string {
   return `<!-- shepherd:${key} -->`;
@@ -19,7 +14,7 @@ export function withMarker(key: string, body: string): string {
   return `${body}\n\n${commentMarker(key)}`;
 }
 
-export function refusalComment(refusal: Refusal, ctx: CommentContext): string | undefined {
+export function refusalComment(refusal: Refusal): string | undefined {
   switch (refusal.reason) {
     case 'merged':
     case 'closed':

@@ -89,6 +89,8 @@ function assertBranchName(name: string, what: string): void {
     name.includes('..') ||
     name.includes('@{') ||
     name.includes('//') ||
+    // git check-ref-format forbids control characters and spaces, which is what this matches.
+    // eslint-disable-next-line no-control-regex
     /[\x00-\x20\x7f~^:?*[\\]/.test(name);
   if (bad) throw new GitWorkspaceError(`invalid ${what} branch name: ${JSON.stringify(redactUrl(name))}`);
 }

@@ -82,14 +82,16 @@ export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome
       enter('done');
       return { ok: false, outcome: { kind: 'stopped', reason: refusal.reason } };
     }
-    const body = refusalComment(refusal, { botUsername: settings.botUsername, targetBranch: mr.targetBranch }) ?? '';
+    const body = refusalComment(refusal) ?? '';
     return { ok: false, outcome: await refuse(refusal.reason, body, step) };
   };
 
+  let targetBranch = '';
   for (let round = 1; round <= maxRebases; round++) {
     enter('checking');
     const before = await ready(`:check${round}`);
     if (!before.ok) return before.outcome;
+    targetBranch = before.targetBranch;
 
     enter('rebasing');
     const rebased = await git.rebaseMergeRequest({
@@ -145,7 +147,7 @@ export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome
       }
     }
   }
-  return refuse('target-kept-moving', targetKeptMovingComment('the target branch', maxRebases));
+  return refuse('target-kept-moving', targetKeptMovingComment(targetBranch, maxRebases));
 }
 
 type CiResult = { kind: 'finished'; pipeline: Pipeline } | { kind: 'timeout'; last?: Pipeline };
