@@ -154,3 +154,37 @@ test('an MR unassigned before merging is left alone, without a comment', async (
   await expect(runJob(s)).resolves.toEqual({ kind: 'stopped', reason: 'not-assigned' });
   expect(s.comments).toEqual([]);
 });
+
+test('unresolved discussions are refused with a comment saying to resolve them', async () => {
+  const s = newScript({ mr: aMergeRequest({ blockingDiscussionsResolved: false }) });
+  await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'discussions' });
+  expect(s.rebaseCalls).toBe(0);
+  expect(s.comments[0].body).toContain('unresolved discussions');
+  expect(s.unassigned).toBe(1);
+});
+
+test('GitLab refusing the merge (405) is explained, and the bot unassigns itself', async () => {
+  const s = newScript({ merges: [{ kind: 'not-allowed', message: '405 Method Not Allowed' }] });
+  s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
+  await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'not-allowed' });
+  expect(s.comments[0].body).toContain('GitLab refused the merge (405 Method Not Allowed)');
+  expect(s.unassigned).toBe(1);
+});
+
+test('a target that keeps moving ends after the configured number of rebases, with a comment', async () => {
+  const s = newScript({ targetHeads: ['elsewhere'] });
+  s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
+  const taskQueue = uniqueTaskQueue('job');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: scriptedActivities(s),
+  });
+  const outcome = await worker.runUntil(
+    env.client.workflow.execute(mergeJobWorkflow, { taskQueue, workflowId: `merge:${taskQueue}`, args: [{ ref, maxRebases: 3 }] }),
+  );
+  expect(outcome).toEqual({ kind: 'refused', reason: 'target-kept-moving' });
+  expect(s.rebaseCalls).toBe(3);
+  expect(s.comments[0].body).toContain('`main` moved every time CI passed, 3 times');
+});
