@@ -105,3 +105,25 @@ test('a rebase conflict: the bot comments naming the conflicting file and unassi
   expect(comments[0].body).toContain('conflicts');
   expect(comments[0].body).toContain('`src/app.txt`');
 });
+
+test('GitLab redelivering the assignment hook changes nothing: one job, one push, one merge', async () => {
+  const project = s.newProject('redelivered');
+  const { iid, head } = await mergeRequestBehindMain(project, 'feature', 'src/feature.txt', 'feature\n');
+  s.gitlab.assign(project, iid, ['shepherd-bot']);
+  await s.gitlab.webhooksIdle();
+  const assignment = [...s.gitlab.webhookDeliveries]
+    .reverse()
+    .find((d) => d.event === 'Merge Request Hook' && (d.body.project as { path_with_namespace: string }).path_with_namespace === project);
+  if (!assignment) throw new Error('no assignment hook was sent');
+
+  const pipeline = await s.gitlab.waitForPipeline(project, (p) => p.ref === 'feature' && p.sha !== head, 60_000);
+  s.gitlab.redeliver(assignment.index);
+  s.gitlab.redeliver(assignment.index);
+  await s.gitlab.webhooksIdle();
+  expect(s.gitlab.webhookDeliveries.filter((d) => d.redeliveryOf === assignment.index).map((d) => d.status)).toEqual([202, 202]);
+  s.gitlab.finishPipeline(project, pipeline.sha, 'success');
+
+  await s.waitForMergeRequest(project, iid, (m) => m.state === 'merged');
+  await expect(s.mergeRequestResult(project, iid)).resolves.toMatchObject({ phase: 'merged', attempts: 1 });
+  expect(s.gitlab.pipelines(project).filter((p) => p.ref === 'feature')).toHaveLength(2);
+});
