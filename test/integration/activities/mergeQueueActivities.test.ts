@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createMergeQueueActivities } from '../../../src/activities/mergeQueue';
 import type { MergeQueueActivities } from '../../../src/activities/types';
@@ -19,7 +20,7 @@ let gitlab: FakeGitLab;
 let bot: FakeUser;
 let cacheDir: string;
 let acts: MergeQueueActivities;
-const env = new MockActivityEnvironment();
+const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 let n = 0;
 
 beforeAll(async () => {
