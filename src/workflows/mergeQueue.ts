@@ -10,6 +10,7 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import { mergeJobWorkflowId, mergeRequestWorkflowId } from '../domain/workflowIds';
+import { mergeRequestSearchAttributes } from '../temporal/searchAttributeValues';
 import type { ForgeKind } from '../domain/types';
 import {
   dequeueSignal,
@@ -101,6 +102,8 @@ export async function mergeQueueWorkflow(input: MergeQueueInput): Promise<void> 
         workflowId: runningJobId,
         args: [{ ref: entry.ref }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        // Searchable like the MR itself: ShepherdProject="group/app" lists its merge attempts too.
+        typedSearchAttributes: mergeRequestSearchAttributes(entry.ref, input.targetBranch),
       });
     } catch (err) {
       // The job failed unexpectedly (an activity kept failing): the MR's workflow tells the
