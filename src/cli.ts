@@ -4,11 +4,14 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApp } from './api/createApp';
+import { embargoCommand } from './commands/embargoCommand';
+import { runOnce } from './commands/runOnce';
+import { freePort } from './temporal/freePort';
 import { temporalEventSink } from './api/temporalEventSink';
 import { ConfigError, describeConfig, loadConfig, optionHelp, type ShepherdConfig } from './config';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { registerSearchAttributes } from './temporal/searchAttributes';
-import { startWorker, type RunningWorker } from './worker';
+import { checkForgePermissions, startWorker, type RunningWorker } from './worker';
 
 const USAGE = `Usage: shepherd <command> [options]
 
@@ -16,7 +19,10 @@ Commands:
   start     Temporal dev server (unless temporal-address is set), worker and webhook API in one process tree
   api       only the webhook API (connects to temporal-address)
   worker    only the worker (connects to temporal-address)
+  run-once  marge-bot's --cli: merge every MR assigned to the bot once, print one line each, exit
+            0 if all were merged (also: start --cli, or SHEPHERD_CLI=true)
   config    print the effective configuration, where each value comes from, secrets masked
+  embargo   "<spec>" [--at <ISO time>]: is that instant covered by the embargo, and until when
   help      this text
 
 Options (flags > SHEPHERD_* environment > --config-file YAML > defaults):
@@ -96,6 +102,7 @@ export async function startShepherd(config: ShepherdConfig, parts: { api: boolea
       }
     }
     if (parts.worker) {
+      await checkForgePermissions(config);
       worker = await startWorker({ config, address });
       if (!devServer) {
         // An existing cluster may not know Shepherd's search attributes yet; without them every
@@ -143,11 +150,34 @@ export async function runUntilSignalled(running: Running): Promise<void> {
   log('stopped');
 }
 
+/** Runs run-once against temporal-address, or an in-memory dev server that lives as long as it. */
+async function runOnceCommand(config: ShepherdConfig): Promise<number> {
+  installRuntimeLogging(config.debug);
+  let devServer: DevServer | undefined;
+  try {
+    let address = config.temporalAddress;
+    if (!address) {
+      devServer = await startDevServer({ port: await freePort() });
+      address = devServer.address;
+    }
+    const result = await runOnce(config, { address });
+    for (const line of result.lines) process.stdout.write(`${line}\n`);
+    return result.code;
+  } finally {
+    await devServer?.stop();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE + optionHelp() + '\n');
     return 0;
+  }
+  if (command === 'embargo') {
+    const result = embargoCommand(rest);
+    (result.code === 0 ? process.stdout : process.stderr).write(result.out + '\n');
+    return result.code;
   }
   let loaded;
   try {
@@ -164,11 +194,15 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { config } = loaded;
+  for (const warning of loaded.warnings) process.stderr.write(`shepherd: warning: ${warning}\n`);
   switch (command) {
     case 'config':
       process.stdout.write(describeConfig(loaded) + '\n');
       return 0;
+    case 'run-once':
+      return runOnceCommand(config);
     case 'start':
+      if (config.cli) return runOnceCommand(config);
       await runUntilSignalled(await startShepherd(config, { api: true, worker: true, embedded: true }));
       return 0;
     case 'api':

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createMergeQueueActivities } from './activities/mergeQueue';
+import { createMergeQueueActivities, type MergeQueueSettings } from './activities/mergeQueue';
 import type { ShepherdConfig } from './config';
 import type { ForgeKind } from './domain/types';
 import type { Forge } from './forges/forge';
@@ -44,6 +44,42 @@ export function configuredForges(config: ShepherdConfig): Partial<Record<ForgeKi
   return forges;
 }
 
+/**
+ * Start-up checks that need the forge: options that only work with powers the token may lack.
+ * Failing here, with the fix, beats failing on the first merge request hours later.
+ */
+export async function checkForgePermissions(config: ShepherdConfig): Promise<void> {
+  const gitlab = configuredForges(config).gitlab;
+  if (!gitlab || !config.impersonateApprovers) return;
+  if (!(await gitlab.canImpersonate())) {
+    const bot = await gitlab.currentUser();
+    throw new Error(
+      `impersonate-approvers needs a token that may act as other users (sudo), but @${bot.username}'s token may not. ` +
+        'Make the bot an administrator and give it an impersonation token with the api and sudo scopes, or turn impersonate-approvers off.',
+    );
+  }
+}
+
+/** The merge queue's part of the configuration, as workflows read it through an activity. */
+export function mergeQueueSettingsFrom(config: ShepherdConfig): MergeQueueSettings {
+  return {
+    ciTimeoutMs: config.ciTimeoutMs,
+    ciPollIntervalMs: config.ciPollIntervalMs,
+    botName: config.botName,
+    embargo: config.embargo,
+    addTested: config.addTested,
+    addPartOf: config.addPartOf,
+    addReviewers: config.addReviewers,
+    useMergeStrategy: config.useMergeStrategy,
+    rebaseRemotely: config.rebaseRemotely,
+    impersonateApprovers: config.impersonateApprovers,
+    approvalResetTimeoutMs: config.approvalResetTimeoutMs,
+    mergeLabel: config.mergeLabel,
+    scope: { projectRegexp: config.projectRegexp, branchRegexp: config.branchRegexp, sourceBranchRegexp: config.sourceBranchRegexp },
+    mergeOrder: config.mergeOrder,
+  };
+}
+
 export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningWorker> {
   const { config } = opts;
   const taskQueue = opts.taskQueue ?? config.taskQueue;
@@ -57,6 +93,7 @@ export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningW
       cacheDir: path.join(config.dataDir, 'git'),
       gitTimeoutMs: config.gitTimeoutMs,
       committer: { name: config.botName ?? 'Shepherd', email: 'shepherd@localhost' },
+      referenceRepo: config.gitReferenceRepo,
     }),
     async authenticatedCloneUrl(kind, project) {
       const forge = forges[kind];
@@ -65,9 +102,7 @@ export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningW
     },
     temporal: client,
     taskQueue,
-    ciTimeoutMs: config.ciTimeoutMs,
-    ciPollIntervalMs: config.ciPollIntervalMs,
-    botName: config.botName,
+    settings: mergeQueueSettingsFrom(config),
   });
   const worker = await Worker.create({
     connection,

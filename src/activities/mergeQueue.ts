@@ -1,13 +1,18 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { commentMarker, withMarker } from '../domain/comments';
+import { setTrailers } from '../domain/trailers';
 import type { ForgeKind, MergeRequestRef } from '../domain/types';
 import { mergeQueueWorkflowId } from '../domain/workflowIds';
 import { ForgeError, type Forge, type ForgeErrorKind } from '../forges/forge';
 import type { GitWorkspace } from '../git/workspace';
 import { queueSearchAttributes } from '../temporal/searchAttributeValues';
 import { enqueueUpdate } from '../workflows/definitions';
-import type { MergeQueueActivities, WorkerSettings } from './types';
+import type { MergeQueueInput } from '../workflows/mergeQueue';
+import type { MergeQueueActivities, RebaseResult, TrailerPlan, WorkerSettings } from './types';
+
+/** The merge-queue part of the worker's configuration (everything but the bot's identity). */
+export type MergeQueueSettings = Omit<WorkerSettings, 'botUsername' | 'botName'> & { botName?: string };
 
 export interface MergeQueueActivityDeps {
   /** Configured forges; a merge request of a forge that is not configured fails with a clear reason. */
@@ -17,9 +22,26 @@ export interface MergeQueueActivityDeps {
   authenticatedCloneUrl(forge: ForgeKind, project: string): Promise<string>;
   temporal: Client;
   taskQueue: string;
-  ciTimeoutMs: number;
-  ciPollIntervalMs: number;
-  botName?: string;
+  settings: MergeQueueSettings;
+}
+
+/** Defaults for everything marge-bot users may leave unset; tests override what they need. */
+export function mergeQueueSettings(over: Partial<MergeQueueSettings> = {}): MergeQueueSettings {
+  return {
+    ciTimeoutMs: 15 * 60_000,
+    ciPollIntervalMs: 30_000,
+    embargo: '',
+    addTested: false,
+    addPartOf: false,
+    addReviewers: false,
+    useMergeStrategy: false,
+    rebaseRemotely: false,
+    impersonateApprovers: false,
+    approvalResetTimeoutMs: 0,
+    scope: { projectRegexp: '.*', branchRegexp: '.*', sourceBranchRegexp: '.*' },
+    mergeOrder: 'created_at',
+    ...over,
+  };
 }
 
 const FAILURE_TYPES: Record<ForgeErrorKind, string> = {
@@ -43,6 +65,19 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     return rethrow(err);
   }
+}
+
+/** Deterministic, so a retried rebase computes the same commits as the try that pushed. */
+function messageRewriter(plan: TrailerPlan | undefined): ((message: string, index: number, total: number) => string) | undefined {
+  if (!plan) return undefined;
+  return (message, index, total) => {
+    const trailers: Record<string, string[]> = {};
+    if (plan.reviewedBy) trailers['Reviewed-by'] = plan.reviewedBy;
+    if (plan.partOf) trailers['Part-of'] = [plan.partOf];
+    // Tested-by only on the last commit: the one CI runs on and the target branch ends at.
+    if (plan.testedBy && index === total - 1) trailers['Tested-by'] = [plan.testedBy];
+    return Object.keys(trailers).length ? setTrailers(message, trailers) : message;
+  };
 }
 
 export function createMergeQueueActivities(deps: MergeQueueActivityDeps): MergeQueueActivities {
@@ -72,12 +107,7 @@ export function createMergeQueueActivities(deps: MergeQueueActivityDeps): MergeQ
     async workerSettings(): Promise<WorkerSettings> {
       // Only GitLab is wired so far; the bot is whoever the configured token belongs to.
       const bot = await guarded(() => botOf('gitlab'));
-      return {
-        botUsername: bot.username,
-        botName: deps.botName ?? bot.name,
-        ciTimeoutMs: deps.ciTimeoutMs,
-        ciPollIntervalMs: deps.ciPollIntervalMs,
-      };
+      return { ...deps.settings, botUsername: bot.username, botName: deps.settings.botName ?? bot.name };
     },
 
     loadMergeRequest: (ref) =>
@@ -90,14 +120,51 @@ export function createMergeQueueActivities(deps: MergeQueueActivityDeps): MergeQ
         return { mr, approvals };
       }),
 
-    rebaseMergeRequest: ({ ref, sourceBranch, targetBranch, expectedSourceSha }) =>
-      guarded(async () => {
+    rebaseMergeRequest: ({ ref, sourceBranch, targetBranch, expectedSourceSha, strategy, trailers }) =>
+      guarded(async (): Promise<RebaseResult> => {
         const ctx = Context.current();
+        const forge = forgeOf(ref);
+        if (await forge.isProtectedBranch(ref.project, sourceBranch)) return { kind: 'protected-source', branch: sourceBranch };
         const remoteUrl = await deps.authenticatedCloneUrl(ref.forge, ref.project);
         return deps.git.rebaseAndPush(
-          { projectKey: `${ref.forge}/${ref.project}`, remoteUrl, sourceBranch, targetBranch, expectedSourceSha },
+          {
+            projectKey: `${ref.forge}/${ref.project}`,
+            remoteUrl,
+            sourceBranch,
+            targetBranch,
+            expectedSourceSha,
+            strategy: strategy ?? 'rebase',
+            rewriteMessage: messageRewriter(trailers),
+          },
           () => ctx.heartbeat(),
         );
+      }),
+
+    rebaseRemotely: ({ ref, targetBranch, expectedSourceSha }) =>
+      guarded(async (): Promise<RebaseResult> => {
+        const ctx = Context.current();
+        const forge = forgeOf(ref);
+        const targetSha = await forge.branchHead(ref.project, targetBranch);
+        if (!targetSha) return { kind: 'missing-branch', branch: targetBranch };
+        const before = await forge.getMergeRequest(ref.project, ref.iid);
+        if (before.headSha !== expectedSourceSha && !before.rebaseInProgress) return { kind: 'source-moved', actualSha: before.headSha };
+        if (!before.rebaseInProgress) await forge.requestRebase(ref.project, ref.iid);
+        // GitLab rebases in the background; heartbeats keep the activity alive while we look.
+        for (;;) {
+          ctx.heartbeat();
+          await new Promise((r) => setTimeout(r, 500));
+          const mr = await forge.getMergeRequest(ref.project, ref.iid);
+          if (mr.rebaseInProgress) continue;
+          if (mr.mergeError) return { kind: 'remote-rebase-failed', error: mr.mergeError };
+          const kind = mr.headSha === expectedSourceSha ? 'up-to-date' : 'pushed';
+          return { kind, sha: mr.headSha, targetSha };
+        }
+      }),
+
+    reapprove: ({ ref, usernames, sha }) =>
+      guarded(async () => {
+        const forge = forgeOf(ref);
+        for (const username of usernames) await forge.approveAs(ref.project, ref.iid, username, sha);
       }),
 
     latestPipeline: ({ ref, sha }) =>
@@ -128,6 +195,9 @@ export function createMergeQueueActivities(deps: MergeQueueActivityDeps): MergeQ
         const forge = forgeOf(ref);
         const bot = await botOf(ref.forge);
         const mr = await forge.getMergeRequest(ref.project, ref.iid);
+        // Handing back means taking off whatever asked for the merge: the bot and the merge label.
+        const label = deps.settings.mergeLabel;
+        if (label && mr.labels.includes(label)) await forge.removeLabel(ref.project, ref.iid, label);
         if (!mr.assignees.includes(bot.username)) return;
         await forge.setAssignees(
           ref.project,
@@ -136,16 +206,19 @@ export function createMergeQueueActivities(deps: MergeQueueActivityDeps): MergeQ
         );
       }),
 
-    async enqueueMergeRequest({ ref, targetBranch, attempt }: { ref: MergeRequestRef; targetBranch: string; attempt: number }) {
+    accessLevel: ({ ref, username }) => guarded(() => forgeOf(ref).memberAccessLevel(ref.project, username)),
+
+    async enqueueMergeRequest({ ref, targetBranch, entry }: { ref: MergeRequestRef; targetBranch: string; entry: Parameters<MergeQueueActivities['enqueueMergeRequest']>[0]['entry'] }) {
       const workflowId = mergeQueueWorkflowId(ref.forge, ref.project, targetBranch);
+      const queueInput: MergeQueueInput = { forge: ref.forge, project: ref.project, targetBranch, mergeOrder: deps.settings.mergeOrder };
       return deps.temporal.workflow.executeUpdateWithStart(enqueueUpdate, {
-        args: [{ ref, attempt }],
+        args: [{ ref, ...entry }],
         // The same id on a retry: Temporal then answers the first update instead of adding one.
-        updateId: `enqueue:${ref.iid}:${attempt}`,
+        updateId: `enqueue:${ref.iid}:${entry.attempt}`,
         startWorkflowOperation: new WithStartWorkflowOperation('mergeQueueWorkflow', {
           workflowId,
           taskQueue: deps.taskQueue,
-          args: [{ forge: ref.forge, project: ref.project, targetBranch }],
+          args: [queueInput],
           workflowIdConflictPolicy: 'USE_EXISTING',
           typedSearchAttributes: queueSearchAttributes(ref.forge, ref.project, targetBranch),
         }),

@@ -6,6 +6,7 @@ import type { LoadedConfig } from './load';
 import {
   CONFIG_FILE_ENV,
   CONFIG_FILE_OPTION,
+  OPTION_GROUPS,
   OPTION_NAMES,
   configKey,
   envVarName,
@@ -16,6 +17,7 @@ import {
 import { sourceLabel, type OptionSource } from './source';
 
 const NOT_SET = '(not set)';
+const NONE = '(none)';
 const MASK = '****';
 
 /** One line per option: name, effective value, and where it came from. */
@@ -41,11 +43,13 @@ function displayValue(name: OptionName, config: ShepherdConfig): string {
   const meta = optionMeta(name);
   if (meta.secret) return MASK;
   if (meta.kind === 'duration' && typeof value === 'number') return formatDuration(value);
+  if (value === '') return NONE;
   return String(value);
 }
 
 function displaySource(source: OptionSource): string {
-  return source.ignored ? `${sourceLabel(source)} (ignored: ${source.ignored})` : sourceLabel(source);
+  const label = source.via ? `${sourceLabel(source)} (as deprecated ${source.via})` : sourceLabel(source);
+  return source.ignored ? `${label} (ignored: ${source.ignored})` : label;
 }
 
 function alignColumns(rows: ReadonlyArray<readonly string[]>): string[] {
@@ -59,7 +63,7 @@ function alignColumns(rows: ReadonlyArray<readonly string[]>): string[] {
   );
 }
 
-/** The option reference for `--help`: flag, help text, environment variable, default. */
+/** The option reference for `--help`, in titled groups: flag, help text, environment variable, default. */
 export function optionHelp(): string {
   const header =
     'Options can be given as flags, as SHEPHERD_* environment variables, or as keys of a YAML\n' +
@@ -69,14 +73,15 @@ export function optionHelp(): string {
     'YAML file of options, keys named like the flags (e.g. "ci-timeout: 15min").',
     `[env ${CONFIG_FILE_ENV}]`,
   );
-  return [header, configFile, ...OPTION_NAMES.map(optionEntry)].join('\n');
+  const groups = OPTION_GROUPS.map(({ title, options }) => [`\n${title}:`, ...options.map(optionEntry)].join('\n'));
+  return [header, configFile, ...groups].join('\n');
 }
 
 function optionEntry(name: OptionName): string {
   const meta = optionMeta(name);
   const flag =
     meta.kind === 'bool' ? `--${name}, --no-${name}` : `--${name} ${meta.placeholder}${meta.secret ? ' (not as a flag)' : ''}`;
-  const defaultText = meta.default === undefined ? '' : ` (default: ${String(meta.default)})`;
+  const defaultText = meta.default === undefined ? '' : ` (default: ${meta.default === '' ? 'none' : String(meta.default)})`;
   return entry(flag, meta.help, `[env ${envVarName(name)}]${defaultText}`);
 }
 

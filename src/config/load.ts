@@ -7,6 +7,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { formatDuration } from '../domain/duration';
 import { ConfigError } from './errors';
 import { ioReason, readConfigFile, readText } from './file';
 import { readFlags } from './flags';
@@ -43,6 +44,12 @@ export interface LoadedConfig {
   rest: string[];
   /** The YAML file that was read: absolute path, and where that path came from. */
   configFile?: { path: string; source: OptionSource };
+  /**
+   * Settings Shepherd accepts but that do not do what they say, or no longer should be used
+   * (batches, max-ci-time-in-minutes): one line each, naming the option and its source, for the
+   * CLI to print at start-up. Refused settings throw `ConfigError` instead.
+   */
+  warnings: string[];
 }
 
 type Layer = ReadonlyMap<OptionName, Candidate>;
@@ -50,7 +57,10 @@ type Layer = ReadonlyMap<OptionName, Candidate>;
 /** Higher wins. Only the three places a user can write a value are ranked. */
 const RANK: Readonly<Record<SourceKind, number>> = { flag: 3, env: 2, file: 1, 'secret-file': 0, default: 0 };
 
-/** Throws `ConfigError` on any bad option, unknown flag or key, refused secret, or unreadable file. */
+/**
+ * Throws `ConfigError` on any bad option, unknown flag or key, refused secret, refused combination
+ * of options, or unreadable file. Settings that start anyway but deserve attention are `warnings`.
+ */
 export function loadConfig(input: LoadConfigInput): LoadedConfig {
   const cwd = input.cwd ?? process.cwd();
   const flags = readFlags(input.argv);
@@ -58,13 +68,18 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   const fileLayer: Layer = configFile ? readConfigFile(configFile.path, configFile.source, cwd) : new Map();
   const chosen = pickHighest([flags.values, readEnv(input.env), fileLayer]);
   const ignored = resolveSecretFiles(chosen, cwd);
-  const values = validate(chosen);
-  checkPlainFiles(values, chosen, cwd);
+  const sources = sourcesOf(chosen, ignored);
+  const warnings: string[] = [];
+  const values = applyMaxCiTime(validate(chosen), sources, warnings);
+  refuseCombinations(values, sources);
+  checkPaths(values, chosen, cwd);
+  warnings.push(...batchWarnings(values, sources));
   return {
     config: toShepherdConfig(values, cwd),
-    sources: sourcesOf(chosen, ignored),
+    sources,
     rest: flags.rest,
     ...(configFile && { configFile: { path: path.resolve(cwd, configFile.path), source: configFile.source } }),
+    warnings,
   };
 }
 
@@ -168,16 +183,91 @@ function showValue(name: OptionName, candidate: Candidate): string {
 }
 
 /**
- * `*-file` options that are not secrets (ssh-key-file) stay paths for other tools, so they are
- * only checked, not read: failing now beats a git push failing an hour into a merge.
+ * The deprecated max-ci-time-in-minutes (marge-bot's) still sets the CI timeout, unless ci-timeout
+ * is given in the same or a higher-precedence place: the usual rule, as if both were one option.
+ * Either way a warning asks for ci-timeout instead. Updates `sources` to say what happened.
  */
-function checkPlainFiles(values: OptionValues, chosen: ReadonlyMap<OptionName, Candidate>, cwd: string): void {
+function applyMaxCiTime(values: OptionValues, sources: Record<OptionName, OptionSource>, warnings: string[]): OptionValues {
+  const minutes = values['max-ci-time-in-minutes'];
+  if (minutes === undefined) return values;
+  const deprecated = sources['max-ci-time-in-minutes'];
+  const explicit = sources['ci-timeout'];
+  const ms = minutes * 60_000;
+  const said = `max-ci-time-in-minutes ${fromPhrase(deprecated)} is deprecated`;
+  if (explicit.from !== 'default' && RANK[explicit.from] >= RANK[deprecated.from]) {
+    const reason = `ci-timeout ${fromPhrase(explicit)} takes precedence`;
+    sources['max-ci-time-in-minutes'] = { ...deprecated, ignored: reason };
+    warnings.push(`${said} and ignored: ${reason}. Remove max-ci-time-in-minutes.`);
+    return values;
+  }
+  sources['ci-timeout'] = { ...deprecated, via: 'max-ci-time-in-minutes' };
+  warnings.push(`${said}: using it as ci-timeout ${formatDuration(ms)}. Set ci-timeout instead.`);
+  return { ...values, 'ci-timeout': ms };
+}
+
+const NO_TRAILERS = "GitLab's rebase API cannot rewrite commit messages, so Shepherd could not add the";
+
+/** Option pairs that cannot work together, and why; marge-bot refuses each of them too. */
+const CONFLICTS: ReadonlyArray<readonly [OptionName, OptionName, string]> = [
+  [
+    'use-merge-strategy',
+    'add-tested',
+    'with the merge strategy the tested tip of the branch is a merge commit of the target branch, which a Tested-by ' +
+      "trailer cannot describe faithfully, and rewriting it would defeat the strategy's point of not rewriting the branch",
+  ],
+  ['rebase-remotely', 'use-merge-strategy', "GitLab's rebase API only rebases; it cannot merge the target branch into the source branch"],
+  ['rebase-remotely', 'add-tested', `${NO_TRAILERS} Tested-by trailer`],
+  ['rebase-remotely', 'add-part-of', `${NO_TRAILERS} Part-of trailers`],
+  ['rebase-remotely', 'add-reviewers', `${NO_TRAILERS} Reviewed-by trailers`],
+];
+
+/** One ConfigError listing every refused pair of options that are both on, each with both keys and sources. */
+function refuseCombinations(values: OptionValues, sources: Record<OptionName, OptionSource>): void {
+  const problems = CONFLICTS.filter(([a, b]) => values[a] === true && values[b] === true).map(
+    ([a, b, why]) =>
+      `${a} (${fromPhrase(sources[a])}) and ${b} (${fromPhrase(sources[b])}) cannot be combined: ${why}. ` +
+      `Turn one of them off (marge-bot refuses this combination too).`,
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+const BATCH_ONLY: readonly OptionName[] = ['use-no-ff-batches', 'use-merge-commit-batches', 'skip-ci-batches'];
+
+/** marge-bot's batch options are accepted so marge-bot configurations start, but say they do nothing yet. */
+function batchWarnings(values: OptionValues, sources: Record<OptionName, OptionSource>): string[] {
+  const warnings: string[] = [];
+  if (values.batch) {
+    warnings.push(
+      `batch ${fromPhrase(sources.batch)}: accepted, but Shepherd does not batch merge requests yet; batches arrive ` +
+        'with merge trains in a later version. Until then merge requests are merged one at a time per target branch.',
+    );
+  }
+  for (const name of BATCH_ONLY) {
+    if (values[name] === true) {
+      warnings.push(
+        `${name} ${fromPhrase(sources[name])}: accepted, but it only affects batches, which Shepherd does not make yet ` +
+          '(see batch); it has no effect for now.',
+      );
+    }
+  }
+  return warnings;
+}
+
+/**
+ * `*-file` options that are not secrets (ssh-key-file) and directory options (git-reference-repo)
+ * stay paths for other tools, so they are only checked, not read: failing now beats a git push
+ * failing an hour into a merge.
+ */
+function checkPaths(values: OptionValues, chosen: ReadonlyMap<OptionName, Candidate>, cwd: string): void {
   const secretFiles = new Set<OptionName>(Object.values(SECRET_FILE_OPTIONS));
   for (const name of OPTION_NAMES) {
     const value = values[name];
     const candidate = chosen.get(name);
-    if (optionMeta(name).kind !== 'file' || secretFiles.has(name) || typeof value !== 'string' || !candidate) continue;
-    assertReadableFile(path.resolve(cwd, value), `${name} ${fromPhrase(candidate.source)}`);
+    const { kind } = optionMeta(name);
+    if (typeof value !== 'string' || !candidate || secretFiles.has(name)) continue;
+    const what = `${name} ${fromPhrase(candidate.source)}`;
+    if (kind === 'file') assertReadableFile(path.resolve(cwd, value), what);
+    if (kind === 'dir') assertReadableDir(path.resolve(cwd, value), what);
   }
 }
 
@@ -185,6 +275,16 @@ function assertReadableFile(absolute: string, what: string): void {
   try {
     if (!statSync(absolute).isFile()) throw new ConfigError(`${what}: ${absolute} is not a regular file.`);
     accessSync(absolute, constants.R_OK);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${what}: cannot read ${absolute}: ${ioReason(error)}.`);
+  }
+}
+
+function assertReadableDir(absolute: string, what: string): void {
+  try {
+    if (!statSync(absolute).isDirectory()) throw new ConfigError(`${what}: ${absolute} is not a directory.`);
+    accessSync(absolute, constants.R_OK | constants.X_OK);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${what}: cannot read ${absolute}: ${ioReason(error)}.`);

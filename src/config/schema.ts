@@ -8,8 +8,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DURATION_FORMS, DurationError, parseDuration } from '../domain/duration';
+import { EMBARGO_FORMS, EmbargoError, parseEmbargo } from '../domain/embargo';
+import { compileScopeRegexp } from '../domain/scope';
 
-export type OptionKind = 'string' | 'url' | 'int' | 'bool' | 'duration' | 'secret' | 'file';
+export type OptionKind = 'string' | 'url' | 'int' | 'bool' | 'duration' | 'secret' | 'file' | 'dir' | 'enum' | 'regexp';
 
 /** A value as a source hands it over, before validation. */
 export type RawValue = string | number | boolean;
@@ -141,23 +143,30 @@ const boolKind: Kind<boolean> = {
   }),
 };
 
-/** A duration in milliseconds. Zero is refused: every duration option is a timeout or interval. */
-const durationKind: Kind<number> = {
-  kind: 'duration',
-  placeholder: 'DURATION',
-  secret: false,
-  value: valueSchema((raw) => {
-    const expected = `expected a duration greater than zero: ${DURATION_FORMS}`;
-    if (typeof raw !== 'string' && typeof raw !== 'number') return reject(expected);
-    try {
-      const ms = parseDuration(raw);
-      return ms > 0 ? accept(ms) : reject(expected, 'it is zero');
-    } catch (error) {
-      if (error instanceof DurationError) return reject(expected, error.reason);
-      throw error;
-    }
-  }),
-};
+/**
+ * A duration in milliseconds. Zero is refused unless `allowZero`: nearly every duration option is
+ * a timeout or interval, where zero makes no sense; a wait that may be skipped allows it.
+ */
+function durationKind(allowZero = false): Kind<number> {
+  const expected = allowZero ? `expected a duration (0s for none): ${DURATION_FORMS}` : `expected a duration greater than zero: ${DURATION_FORMS}`;
+  return {
+    kind: 'duration',
+    placeholder: 'DURATION',
+    secret: false,
+    value: valueSchema((raw) => {
+      if (typeof raw !== 'string' && typeof raw !== 'number') return reject(expected);
+      try {
+        const ms = parseDuration(raw);
+        return ms > 0 || allowZero ? accept(ms) : reject(expected, 'it is zero');
+      } catch (error) {
+        if (error instanceof DurationError) return reject(expected, error.reason);
+        throw error;
+      }
+    }),
+  };
+}
+
+const DURATION = durationKind();
 
 function secretKind(placeholder: string): Kind<string> {
   return {
@@ -180,6 +189,91 @@ const fileKind: Kind<string> = {
     return text ? accept(text) : reject('expected a file path');
   }),
 };
+
+/** A directory path; the loader checks it exists, as it checks `*-file` options. */
+const dirKind: Kind<string> = {
+  kind: 'dir',
+  placeholder: 'DIR',
+  secret: false,
+  value: valueSchema((raw) => {
+    const text = scalarText(raw);
+    return text ? accept(text) : reject('expected a directory path');
+  }),
+};
+
+/** One of fixed words; the message lists them all. Case-insensitive, as people write them in YAML. */
+function enumKind<const T extends readonly [string, ...string[]]>(words: T): Kind<T[number]> {
+  const expected = `expected one of ${words.join(', ')}`;
+  return {
+    kind: 'enum',
+    placeholder: `{${words.join(',')}}`,
+    secret: false,
+    value: valueSchema((raw) => {
+      const word = scalarText(raw)?.toLowerCase();
+      const match = words.find((candidate) => candidate === word);
+      return match === undefined ? reject(expected) : accept(match);
+    }),
+  };
+}
+
+/**
+ * How Shepherd matches a `*-regexp` option, like marge-bot's `re.match`: anchored at the start
+ * only, so `some_group/` matches every project of the group and `(?!exclude/me)` excludes one.
+ * The syntax is JavaScript's (mostly Python's too; `(?P<name>…)` is spelled `(?<name>…)`).
+ */
+export function optionRegExp(source: string): RegExp {
+  // The same compilation the merge queue uses, so what start-up accepts is what runs.
+  return compileScopeRegexp('regexp', source);
+}
+
+function regexpKind(example: string): Kind<string> {
+  const expected = `expected a JavaScript regular expression, matched from the start, e.g. ${example}`;
+  return {
+    kind: 'regexp',
+    placeholder: 'REGEXP',
+    secret: false,
+    value: valueSchema((raw) => {
+      const text = scalarText(raw);
+      if (!text) return reject(expected, 'it is empty; .* matches everything');
+      try {
+        optionRegExp(text);
+        return accept(text);
+      } catch (error) {
+        return reject(expected, error instanceof Error ? error.message : String(error));
+      }
+    }),
+  };
+}
+
+/**
+ * Merge embargoes as marge-bot writes them: weekly intervals separated by commas, e.g.
+ * "Friday 1pm - Monday 9am". Empty means no embargo. Parsed now so a typo stops start-up
+ * instead of surfacing when the first merge request is due; the value stays the text. The
+ * parser's message is split like a duration's: its offending part and reason become the
+ * reason, its accepted forms the expectation, and the message line shows the value itself.
+ */
+const embargoKind: Kind<string> = {
+  kind: 'string',
+  placeholder: 'INTERVAL[,..]',
+  secret: false,
+  value: valueSchema((raw) => {
+    const expected = `expected ${EMBARGO_FORMS}; or nothing for no embargo`;
+    const text = typeof raw === 'string' ? raw.trim() : undefined;
+    if (text === undefined) return reject(expected);
+    if (text === '') return accept('');
+    try {
+      parseEmbargo(text);
+      return accept(text);
+    } catch (error) {
+      if (!(error instanceof EmbargoError)) throw error;
+      return reject(expected, error.part === '' ? error.reason : `${JSON.stringify(error.part)} ${error.reason}`);
+    }
+  }),
+};
+
+/** The orders marge-bot can take merge requests in: when created, last updated, or assigned to the bot. */
+export const MERGE_ORDERS = ['created_at', 'updated_at', 'assigned_at'] as const;
+export type MergeOrder = (typeof MERGE_ORDERS)[number];
 
 const PORT = intKind('PORT', 0, 65535);
 
@@ -205,7 +299,10 @@ function defaulted<T>(kind: Kind<T>, defaultValue: RawValue, help: string) {
   return schema;
 }
 
-export const configSchema = z.object({
+// Options are declared in groups, in the order `--help` and `shepherd config` list them; marge-bot's
+// options keep marge-bot's names, defaults and meaning.
+
+const gitlabOptions = {
   'gitlab-url': optional(urlKind, 'Your GitLab instance, e.g. "https://gitlab.example.com".'),
   'auth-token': optional(
     secretKind('TOKEN'),
@@ -217,33 +314,154 @@ export const configSchema = z.object({
     'Token GitLab sends as X-Gitlab-Token with each webhook. Secret: environment, config file or --gitlab-webhook-secret-file only.',
   ),
   'gitlab-webhook-secret-file': optional(fileKind, 'Path to a file holding the GitLab webhook secret (read and trimmed).'),
+};
+
+const gitOptions = {
   'use-https': defaulted(
     boolKind,
     false,
     'Use HTTPS instead of SSH for git access. Only HTTPS git access is implemented for now; it is used whenever no ssh-key-file is set.',
   ),
   'ssh-key-file': optional(fileKind, 'Path to the private SSH key the bot clones and pushes with.'),
+  'git-reference-repo': optional(dirKind, 'A reference repository to be used when git cloning (git clone --reference).'),
+  'git-timeout': defaulted(DURATION, '120s', 'How long a single git operation can take.'),
+};
+
+const selectionOptions = {
+  'project-regexp': defaulted(
+    regexpKind("'some_group/.*' or '(?!exclude/me)'"),
+    '.*',
+    "Only process projects whose path matches (from the start); e.g. 'some_group/.*' or '(?!exclude/me)'.",
+  ),
+  'branch-regexp': defaulted(
+    regexpKind("'main' or '(?!main)'"),
+    '.*',
+    'Only process merge requests whose target branches match the given regular expression (from the start).',
+  ),
+  'source-branch-regexp': defaulted(
+    regexpKind("'feature/'"),
+    '.*',
+    'Only process merge requests whose source branches match the given regular expression (from the start).',
+  ),
+  'merge-label': optional(
+    textKind('LABEL'),
+    'A label that queues a merge request like assigning it to the bot does (Shepherd addition; default: assignment only).',
+  ),
+  'merge-order': defaulted(
+    enumKind(MERGE_ORDERS),
+    'created_at',
+    'Order in which queued merge requests are merged: created_at (default), updated_at or assigned_at.',
+  ),
+};
+
+const mergeOptions = {
+  embargo: defaulted(
+    embargoKind,
+    '',
+    'Time(s) during which no merging is to take place, e.g. "Friday 1pm - Monday 9am"; several separated by commas.',
+  ),
+  'use-merge-strategy': defaulted(
+    boolKind,
+    false,
+    'Use git merge instead of git rebase to update the *source* branch, for a strict no-rebase workflow (experimental; rarely what you want).',
+  ),
+  'rebase-remotely': defaulted(
+    boolKind,
+    false,
+    "Rebase with GitLab's rebase API instead of in a local clone; no trailers can be added to commits then.",
+  ),
+  'add-tested': defaulted(
+    boolKind,
+    false,
+    'Add "Tested-by: <bot> <$MR_URL>" to the final commit of the branch after it passed CI.',
+  ),
+  'add-part-of': defaulted(boolKind, false, 'Add "Part-of: <$MR_URL>" to each commit of the merge request.'),
+  'add-reviewers': defaulted(
+    boolKind,
+    false,
+    'Add "Reviewed-by: $approver" for each approver of the merge request to each of its commits (needs an admin token).',
+  ),
+  'impersonate-approvers': defaulted(
+    boolKind,
+    false,
+    "Re-approve as the original approvers after the bot's push, so pushes do not reset approvals (needs an admin token).",
+  ),
+  'approval-reset-timeout': defaulted(
+    durationKind(true),
+    '0s',
+    'How long to wait for approvals to reset after pushing; only useful with "new commits remove all approvals", against GitLab resetting them late.',
+  ),
+  'ci-timeout': defaulted(DURATION, '15min', 'How long to wait for CI to pass.'),
+  'max-ci-time-in-minutes': optional(intKind('MINUTES', 1, 1_000_000), 'Deprecated; use --ci-timeout.'),
+  'ci-poll-interval': defaulted(DURATION, '30s', 'How often to poll the pipeline when no webhook arrives.'),
+};
+
+const batchOptions = {
+  batch: defaulted(
+    boolKind,
+    false,
+    'Process merge requests in batches. Accepted, but not implemented yet: merge requests are merged one at a time per target branch.',
+  ),
+  'use-no-ff-batches': defaulted(boolKind, false, 'Disable fast forwarding when merging batches (batch only; no effect yet).'),
+  'use-merge-commit-batches': defaulted(
+    boolKind,
+    false,
+    'Use merge commits when creating batches, so batch commits equal those of the merge requests (batch only; no effect yet).',
+  ),
+  'skip-ci-batches': defaulted(
+    boolKind,
+    false,
+    'Skip CI when updating individual merge requests of a batch (batch only; no effect yet).',
+  ),
+};
+
+const runOptions = {
+  cli: defaulted(
+    boolKind,
+    false,
+    'Run once and exit instead of as a long-running service, e.g. from a scheduled pipeline (what shepherd run-once does).',
+  ),
+  debug: defaulted(boolKind, false, 'Debug logging (the Temporal SDK logs at debug level).'),
+  'bot-name': optional(textKind('NAME'), "Display name used in comments (default: the bot user's name on the forge)."),
   'temporal-address': optional(
     textKind('HOST:PORT', checkHostPort),
     'Temporal frontend to use, as host:port. When absent Shepherd starts an embedded dev server.',
   ),
   'temporal-namespace': defaulted(textKind('NAMESPACE'), 'default', 'Temporal namespace.'),
   'task-queue': defaulted(textKind('QUEUE'), 'shepherd', "Temporal task queue of Shepherd's workflows and activities."),
-  'api-host': defaulted(textKind('HOST'), '127.0.0.1', 'Address the webhook API listens on.'),
-  'api-port': defaulted(PORT, 3000, 'Port the webhook API listens on.'),
   'temporal-port': defaulted(PORT, 7233, 'Port of the embedded Temporal dev server (when temporal-address is absent).'),
   'temporal-ui-port': defaulted(PORT, 8233, "Port of the embedded dev server's Web UI."),
+  'api-host': defaulted(textKind('HOST'), '127.0.0.1', 'Address the webhook API listens on.'),
+  'api-port': defaulted(PORT, 3000, 'Port the webhook API listens on.'),
   'data-dir': defaulted(
     textKind('DIR'),
     '.data',
     'Directory for local state such as the embedded Temporal database; relative to the working directory.',
   ),
-  'ci-timeout': defaulted(durationKind, '15min', 'How long to wait for CI to pass.'),
-  'ci-poll-interval': defaulted(durationKind, '30s', 'How often to poll the pipeline when no webhook arrives.'),
-  'git-timeout': defaulted(durationKind, '120s', 'How long a single git operation can take.'),
-  debug: defaulted(boolKind, false, 'Debug logging (the Temporal SDK logs at debug level).'),
-  'bot-name': optional(textKind('NAME'), "Display name used in comments (default: the bot user's name on the forge)."),
+};
+
+export const configSchema = z.object({
+  ...gitlabOptions,
+  ...gitOptions,
+  ...selectionOptions,
+  ...mergeOptions,
+  ...batchOptions,
+  ...runOptions,
 });
+
+/** Titled groups of option names, for `--help`; together they are all options, in schema order. */
+export const OPTION_GROUPS: ReadonlyArray<{ readonly title: string; readonly options: readonly OptionName[] }> = [
+  { title: 'GitLab', options: keysOf(gitlabOptions) },
+  { title: 'Git', options: keysOf(gitOptions) },
+  { title: 'Which merge requests, in which order', options: keysOf(selectionOptions) },
+  { title: 'Merging', options: keysOf(mergeOptions) },
+  { title: 'Batches (accepted for marge-bot compatibility; not implemented yet)', options: keysOf(batchOptions) },
+  { title: 'Running Shepherd', options: keysOf(runOptions) },
+];
+
+function keysOf<T extends object>(group: T): Array<keyof T & OptionName> {
+  return Object.keys(group) as Array<keyof T & OptionName>;
+}
 
 export type OptionName = keyof typeof configSchema.shape;
 
@@ -289,6 +507,7 @@ export function envVarName(name: string): string {
 
 /** Shepherd's settings. Paths are absolute; durations are milliseconds (hence the `Ms` names). */
 export interface ShepherdConfig {
+  // GitLab
   gitlabUrl?: string;
   authToken?: string;
   /** Absolute path the auth token was read from, when it came from a file. */
@@ -296,22 +515,54 @@ export interface ShepherdConfig {
   gitlabWebhookSecret?: string;
   /** Absolute path the webhook secret was read from, when it came from a file. */
   gitlabWebhookSecretFile?: string;
+  // Git
   useHttps: boolean;
   sshKeyFile?: string;
+  /** Absolute path of a repository to clone with `--reference`; checked to be a directory. */
+  gitReferenceRepo?: string;
+  gitTimeoutMs: number;
+  // Which merge requests, in which order. Regexps are the source text; match with `optionRegExp`.
+  projectRegexp: string;
+  branchRegexp: string;
+  sourceBranchRegexp: string;
+  /** A label that queues a merge request like assigning it to the bot; absent: assignment only. */
+  mergeLabel?: string;
+  mergeOrder: MergeOrder;
+  // Merging
+  /** Embargo intervals as written (checked with `parseEmbargo`); empty: no embargo. */
+  embargo: string;
+  useMergeStrategy: boolean;
+  rebaseRemotely: boolean;
+  addTested: boolean;
+  addPartOf: boolean;
+  addReviewers: boolean;
+  impersonateApprovers: boolean;
+  /** 0: do not wait for approvals to reset after a push. */
+  approvalResetTimeoutMs: number;
+  /** Already includes a winning deprecated max-ci-time-in-minutes. */
+  ciTimeoutMs: number;
+  /** The deprecated option as given (minutes); read `ciTimeoutMs` instead. */
+  maxCiTimeInMinutes?: number;
+  ciPollIntervalMs: number;
+  // Batches: accepted for marge-bot compatibility, no effect yet (see LoadedConfig.warnings).
+  batch: boolean;
+  useNoFfBatches: boolean;
+  useMergeCommitBatches: boolean;
+  skipCiBatches: boolean;
+  // Running Shepherd
+  /** Run once and exit (`shepherd run-once`) instead of as a service. */
+  cli: boolean;
+  debug: boolean;
+  botName?: string;
   /** Absent: start an embedded Temporal dev server. */
   temporalAddress?: string;
   temporalNamespace: string;
   taskQueue: string;
-  apiHost: string;
-  apiPort: number;
   temporalPort: number;
   temporalUiPort: number;
+  apiHost: string;
+  apiPort: number;
   dataDir: string;
-  ciTimeoutMs: number;
-  ciPollIntervalMs: number;
-  gitTimeoutMs: number;
-  debug: boolean;
-  botName?: string;
 }
 
 /** The `ShepherdConfig` field of an option: camelCase, plus `Ms` for durations. */
@@ -331,18 +582,38 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     gitlabWebhookSecretFile: absolute(values['gitlab-webhook-secret-file']),
     useHttps: values['use-https'],
     sshKeyFile: absolute(values['ssh-key-file']),
+    gitReferenceRepo: absolute(values['git-reference-repo']),
+    gitTimeoutMs: values['git-timeout'],
+    projectRegexp: values['project-regexp'],
+    branchRegexp: values['branch-regexp'],
+    sourceBranchRegexp: values['source-branch-regexp'],
+    mergeLabel: values['merge-label'],
+    mergeOrder: values['merge-order'],
+    embargo: values.embargo,
+    useMergeStrategy: values['use-merge-strategy'],
+    rebaseRemotely: values['rebase-remotely'],
+    addTested: values['add-tested'],
+    addPartOf: values['add-part-of'],
+    addReviewers: values['add-reviewers'],
+    impersonateApprovers: values['impersonate-approvers'],
+    approvalResetTimeoutMs: values['approval-reset-timeout'],
+    ciTimeoutMs: values['ci-timeout'],
+    maxCiTimeInMinutes: values['max-ci-time-in-minutes'],
+    ciPollIntervalMs: values['ci-poll-interval'],
+    batch: values.batch,
+    useNoFfBatches: values['use-no-ff-batches'],
+    useMergeCommitBatches: values['use-merge-commit-batches'],
+    skipCiBatches: values['skip-ci-batches'],
+    cli: values.cli,
+    debug: values.debug,
+    botName: values['bot-name'],
     temporalAddress: values['temporal-address'],
     temporalNamespace: values['temporal-namespace'],
     taskQueue: values['task-queue'],
-    apiHost: values['api-host'],
-    apiPort: values['api-port'],
     temporalPort: values['temporal-port'],
     temporalUiPort: values['temporal-ui-port'],
+    apiHost: values['api-host'],
+    apiPort: values['api-port'],
     dataDir: path.resolve(cwd, values['data-dir']),
-    ciTimeoutMs: values['ci-timeout'],
-    ciPollIntervalMs: values['ci-poll-interval'],
-    gitTimeoutMs: values['git-timeout'],
-    debug: values.debug,
-    botName: values['bot-name'],
   };
 }

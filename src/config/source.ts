@@ -10,6 +10,8 @@ export interface OptionSource {
   detail?: string;
   /** Set when a value was given here but a higher-precedence one was used instead. */
   ignored?: string;
+  /** Set when the value was given under another (deprecated) option name, e.g. max-ci-time-in-minutes. */
+  via?: string;
 }
 
 /** A value some source gave for an option, not yet validated. */

@@ -29,6 +29,8 @@ export function refusalComment(refusal: Refusal): string | undefined {
       const n = refusal.left === 1 ? '1 more approval' : `${refusal.left} more approvals`;
       return `I can't merge this merge request yet: it needs ${n}.${who} Once it is approved, ${REASSIGN}.`;
     }
+    case 'squash-with-trailers':
+      return `I can't merge this merge request: it is set to squash commits, which would drop the trailers (Reviewed-by, Part-of, Tested-by) I add to each commit. Turn off "Squash commits when merge request is accepted", then ${REASSIGN}.`;
     case 'discussions':
       return `I can't merge this merge request: it has unresolved discussions. Resolve them, then ${REASSIGN}.`;
   }
@@ -70,4 +72,47 @@ export function targetKeptMovingComment(targetBranch: string, attempts: number):
 
 export function unexpectedErrorComment(what: string): string {
   return `I couldn't merge this merge request: ${what}. The details are in Shepherd's logs and in its workflow in the Temporal Web UI. ${REASSIGN[0].toUpperCase()}${REASSIGN.slice(1)} to try again.`;
+}
+
+export function queuedComment(targetBranch: string, position: number, running: number | undefined): string {
+  const now = running !== undefined ? ` !${running} is being merged now.` : '';
+  const where = position <= 1 ? 'next in line' : `number ${position} in line`;
+  return `Added to the merge queue of \`${targetBranch}\`: ${where}.${now} I'll rebase, test and merge it when its turn comes; unassign me (or comment \`cancel\` to me) to take it out.`;
+}
+
+export function startedComment(targetBranch: string): string {
+  return `Merging now: I'm rebasing this merge request onto the latest \`${targetBranch}\`, then I'll wait for CI on the rebased commit and merge it.`;
+}
+
+export function mergedComment(targetBranch: string, sha: string): string {
+  return `Merged into \`${targetBranch}\` (${sha.slice(0, 12)}), after CI passed on exactly that commit.`;
+}
+
+export function embargoComment(until: Date, spec: string): string {
+  return `This merge request is ready, but merging is paused by an embargo (\`${spec}\`) until ${until.toISOString().replace('.000Z', 'Z')}. I'll merge it then, nothing to do meanwhile; unassign me to take it out.`;
+}
+
+export function cancelledComment(by: string, targetBranch: string | undefined): string {
+  const where = targetBranch ? ` of \`${targetBranch}\`` : '';
+  return `Taken out of the merge queue${where}, as @${by} asked. Assign me again or comment \`merge\` to me to put it back.`;
+}
+
+export function notPermittedComment(by: string, botUsername: string): string {
+  return `@${by}, only members with at least the Developer role can ask me to merge. Ask a Developer or Maintainer of this project to comment \`@${botUsername} merge\`, or to assign me.`;
+}
+
+export function unknownCommandComment(word: string, help: string): string {
+  return `I don't know the command \`${word}\`. ${help}`;
+}
+
+export function outOfScopeComment(reason: string): string {
+  return `I won't merge this merge request: ${reason}. This Shepherd is configured for other projects or branches; merge it by hand, or ask whoever runs Shepherd to widen its configuration.`;
+}
+
+export function protectedSourceComment(branch: string): string {
+  return `I couldn't merge this merge request: its source branch \`${branch}\` is protected, so I may not push the rebased commits to it. Merge from an unprotected branch, or give me permission to push to it, then ${REASSIGN}.`;
+}
+
+export function rebaseFailedRemotelyComment(targetBranch: string, error: string): string {
+  return `I couldn't merge this merge request: GitLab's rebase onto \`${targetBranch}\` failed (${error}). Rebase it yourself and resolve the conflicts, then ${REASSIGN}.`;
 }

@@ -18,6 +18,11 @@ export interface MergeRequestEvent {
   draft: boolean;
   /** Usernames assigned now. */
   assignees: string[];
+  /** Label titles now. */
+  labels: string[];
+  /** ISO 8601 instants. */
+  createdAt: string;
+  updatedAt: string;
   /** Who caused the event. */
   actor: string;
 }

@@ -42,6 +42,12 @@ export interface MergeRequest {
   blockingDiscussionsResolved: boolean;
   /** GitLab's `detailed_merge_status` (e.g. `mergeable`, `ci_must_pass`, `not_approved`). */
   detailedMergeStatus: string;
+  /** Label titles. */
+  labels: string[];
+  /** The forge is rebasing the source branch on request (GitLab's rebase API) and has not finished. */
+  rebaseInProgress: boolean;
+  /** Why the forge's last rebase or merge of this MR failed (GitLab's `merge_error`); null when none. */
+  mergeError: string | null;
   createdAt: string;
   updatedAt: string;
 }

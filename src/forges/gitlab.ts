@@ -1,7 +1,12 @@
 // The GitLab adapter: Forge on top of @gitbeaker/rest. It translates GitLab's snake_case
 // answers into domain types and GitLab's status codes into ForgeError / MergeAttemptResult.
 import { GitbeakerRequestError, Gitlab } from '@gitbeaker/rest';
-import type { ExpandedMergeRequestSchema, MergeRequestSchema, PipelineSchema } from '@gitbeaker/rest';
+import type {
+  ExpandedMergeRequestSchema,
+  MergeRequestSchema,
+  PipelineSchema,
+  SimpleLabelSchema,
+} from '@gitbeaker/rest';
 import type {
   Approvals,
   MergeAttemptResult,
@@ -87,6 +92,8 @@ export class GitLabForge implements Forge {
   private readonly api: Gitlab;
   private readonly perPage: number;
   private readonly userIds = new Map<string, number>();
+  /** Project id → full path; paths change only when a project is moved, which we accept. */
+  private readonly projectPaths = new Map<number, string>();
   private me: Promise<UserRef> | undefined;
 
   constructor(opts: GitLabForgeOptions) {
@@ -122,7 +129,10 @@ export class GitLabForge implements Forge {
   }
 
   async getMergeRequest(project: string, iid: number): Promise<MergeRequest> {
-    const mr = await this.call(`GET ${project}!${iid}`, () => this.api.MergeRequests.show(project, iid));
+    // Without include_rebase_in_progress GitLab leaves rebase_in_progress out of the answer.
+    const mr = await this.call(`GET ${project}!${iid}`, () =>
+      this.api.MergeRequests.show(project, iid, { includeRebaseInProgress: true }),
+    );
     return this.toMergeRequest(project, mr);
   }
 
@@ -130,11 +140,12 @@ export class GitLabForge implements Forge {
     const a = await this.call(`GET ${project}!${iid} approvals`, () =>
       this.api.MergeRequestApprovals.showConfiguration(project, { mergerequestIId: iid }),
     );
-    const approvedBy: UserRef[] = (a.approved_by ?? []).map(({ user }) => ({
-      id: user.id,
-      username: user.username,
-      name: user.name,
-    }));
+    // approved_by has no emails: each approver costs one GET /users/:id (Reviewed-by trailers).
+    const approvedBy: UserRef[] = await Promise.all(
+      (a.approved_by ?? []).map(({ user }) =>
+        this.withEmail({ id: user.id, username: user.username, name: user.name }),
+      ),
+    );
     return {
       required: a.approvals_required,
       left: a.approvals_left,
@@ -167,6 +178,132 @@ export class GitLabForge implements Forge {
     }
   }
 
+  /** The user with an email when GitLab shows us one; as given when the user cannot be read. */
+  private async withEmail(user: UserRef): Promise<UserRef> {
+    try {
+      return await this.userDetails(user.id);
+    } catch (e) {
+      if (e instanceof ForgeError && (e.kind === 'not-found' || e.kind === 'forbidden')) return user;
+      throw e;
+    }
+  }
+
+  async userDetails(userId: number): Promise<UserRef> {
+    const u = await this.call(`GET /users/${userId}`, () => this.api.Users.show(userId));
+    // GitLab includes `email` only for admin tokens; everyone else sees `public_email` (often "").
+    const email = stringField(u, 'email') ?? stringField(u, 'public_email');
+    return { id: u.id, username: u.username, name: u.name, ...(email ? { email } : {}) };
+  }
+
+  async memberAccessLevel(project: string, username: string): Promise<number> {
+    let id: number;
+    try {
+      id = await this.userId(username);
+    } catch (e) {
+      if (e instanceof ForgeError && e.kind === 'invalid') return 0; // no such user
+      throw e;
+    }
+    try {
+      // members/all: direct, inherited (group) and invited-group members, with the effective level.
+      const m = await this.api.ProjectMembers.show(project, id, { includeInherited: true });
+      // Blocked users and pending invitations ("awaiting") cannot act.
+      if (typeof m.state === 'string' && m.state !== 'active') return 0;
+      return m.access_level;
+    } catch (e) {
+      // GitLab says "404 Member Not Found" for a non-member and "404 Project Not Found" when the
+      // bot cannot see the project: only the first is an answer.
+      if (statusOf(e) === 404 && !/project/i.test(describe(e))) return 0;
+      throw mapError(e, `GET ${project} member ${username}`);
+    }
+  }
+
+  async requestRebase(project: string, iid: number): Promise<void> {
+    try {
+      // 202 { rebase_in_progress: true }: GitLab rebases in the background.
+      await this.api.MergeRequests.rebase(project, iid);
+    } catch (e) {
+      // 409: a rebase is already queued or running (or the MR is not open, which callers see
+      // from getMergeRequest anyway).
+      if (statusOf(e) === 409) return;
+      throw mapError(e, `PUT ${project}!${iid} rebase`);
+    }
+  }
+
+  async canImpersonate(): Promise<boolean> {
+    const me = await this.currentUser();
+    try {
+      // Sudo as ourselves: allowed exactly when the token may use Sudo at all.
+      await this.api.Users.showCurrentUser({ sudo: me.id });
+      return true;
+    } catch (e) {
+      // "403 Forbidden - Must be admin to use sudo" / token without the sudo scope.
+      if (statusOf(e) === 403) return false;
+      throw mapError(e, 'GET /user with Sudo');
+    }
+  }
+
+  async approveAs(project: string, iid: number, username: string, sha?: string): Promise<void> {
+    try {
+      await this.api.MergeRequestApprovals.approve(project, iid, { sudo: username, ...(sha ? { sha } : {}) });
+    } catch (e) {
+      const status = statusOf(e);
+      if (status === 409) throw new ForgeError('invalid', `POST ${project}!${iid} approve: ${describe(e)}`, 409);
+      if (status === 401) {
+        // GitLab answers 401 both when this user already approved (fine) and when they may not
+        // approve at all (e.g. the author): tell them apart by who has approved.
+        const a = await this.call(`GET ${project}!${iid} approvals`, () =>
+          this.api.MergeRequestApprovals.showConfiguration(project, { mergerequestIId: iid }),
+        );
+        const lower = username.toLowerCase();
+        if ((a.approved_by ?? []).some(({ user }) => user.username.toLowerCase() === lower)) return;
+      }
+      throw mapError(e, `POST ${project}!${iid} approve as ${username}`);
+    }
+  }
+
+  async mergeRequestsAssignedTo(username: string): Promise<MergeRequest[]> {
+    const list = await this.call(`GET /merge_requests assigned to ${username}`, () =>
+      this.api.MergeRequests.all({ scope: 'all', state: 'opened', assigneeUsername: username, perPage: this.perPage }),
+    );
+    const out: MergeRequest[] = [];
+    for (const mr of list) {
+      // references.full is "group/app!12"; older answers without it cost a (cached) project lookup.
+      const full = mr.references?.full;
+      const bang = typeof full === 'string' ? full.lastIndexOf('!') : -1;
+      let project: string;
+      if (bang > 0) {
+        project = (full as string).slice(0, bang);
+        this.projectPaths.set(mr.project_id, project);
+      } else {
+        project = await this.projectPath(mr.project_id);
+      }
+      out.push(await this.toMergeRequest(project, mr));
+    }
+    return out;
+  }
+
+  async isProtectedBranch(project: string, branch: string): Promise<boolean> {
+    try {
+      await this.api.ProtectedBranches.show(project, branch);
+      return true;
+    } catch (e) {
+      if (statusOf(e) !== 404) throw mapError(e, `GET ${project} protected branch ${branch}`);
+    }
+    // Wildcard rules (`release/*`) are stored under their pattern, which the exact lookup misses.
+    const rules = await this.call(`GET ${project} protected branches`, () =>
+      this.api.ProtectedBranches.all(project, { perPage: this.perPage }),
+    );
+    return rules.some((r) => r.name.includes('*') && wildcardMatches(r.name, branch));
+  }
+
+  private async projectPath(id: number): Promise<string> {
+    const known = this.projectPaths.get(id);
+    if (known !== undefined) return known;
+    const p = await this.call(`GET project ${id}`, () => this.api.Projects.show(id));
+    this.projectPaths.set(id, p.path_with_namespace);
+    return p.path_with_namespace;
+  }
+
   async listNotes(project: string, iid: number): Promise<Note[]> {
     const notes = await this.call(`GET ${project}!${iid} notes`, () =>
       this.api.MergeRequestNotes.all(project, iid, { sort: 'asc', orderBy: 'created_at', perPage: this.perPage }),
@@ -189,6 +326,10 @@ export class GitLabForge implements Forge {
     await this.call(`PUT ${project}!${iid} assignees`, () =>
       this.api.MergeRequests.edit(project, iid, { assigneeIds: ids }),
     );
+  }
+
+  async removeLabel(project: string, iid: number, label: string): Promise<void> {
+    await this.call(`PUT ${project}!${iid} remove label`, () => this.api.MergeRequests.edit(project, iid, { removeLabels: label }));
   }
 
   private async userId(username: string): Promise<number> {
@@ -263,10 +404,7 @@ export class GitLabForge implements Forge {
   private async toMergeRequest(project: string, mr: MergeRequestSchema): Promise<MergeRequest> {
     // Forks: the source branch lives in another project, which costs one more call.
     const sourceProject =
-      mr.source_project_id === mr.target_project_id
-        ? project
-        : (await this.call(`GET project ${mr.source_project_id}`, () => this.api.Projects.show(mr.source_project_id)))
-            .path_with_namespace;
+      mr.source_project_id === mr.target_project_id ? project : await this.projectPath(mr.source_project_id);
     return {
       project,
       iid: mr.iid,
@@ -283,6 +421,11 @@ export class GitLabForge implements Forge {
       squash: mr.squash ?? false,
       blockingDiscussionsResolved: mr.blocking_discussions_resolved ?? true,
       detailedMergeStatus: mr.detailed_merge_status ?? 'unchecked',
+      labels: (mr.labels ?? []).map((l: string | SimpleLabelSchema) => (typeof l === 'string' ? l : l.name)),
+      // List answers have neither field; a single MR has merge_error, and rebase_in_progress
+      // when asked for (include_rebase_in_progress).
+      rebaseInProgress: mr.rebase_in_progress === true,
+      mergeError: stringField(mr, 'merge_error') ?? null,
       createdAt: mr.created_at,
       updatedAt: mr.updated_at,
     };
@@ -297,4 +440,13 @@ function toPipeline(p: PipelineSchema): Pipeline {
 function stringField(o: Record<string, unknown>, key: string): string | undefined {
   const v = o[key];
   return typeof v === 'string' && v ? v : undefined;
+}
+
+/** GitLab's protected-branch wildcards: `*` matches any characters (slashes too), the rest is literal. */
+function wildcardMatches(pattern: string, branch: string): boolean {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(branch);
 }

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { EnqueueAnswer, QueueEntryInput } from '../activities/types';
 import type { MergeRequestWorkflowEvent, PipelineEvent } from '../domain/events';
 import type { MergeRequestRef } from '../domain/types';
 
@@ -6,8 +7,8 @@ import type { MergeRequestRef } from '../domain/types';
 
 export type JobOutcome =
   | { kind: 'merged'; sha: string }
-  /** Stopped without a comment: merged or closed by someone, or the bot was unassigned. */
-  | { kind: 'stopped'; reason: 'merged' | 'closed' | 'not-assigned' }
+  /** Stopped without a comment: merged or closed by someone, the bot was unassigned, or cancelled. */
+  | { kind: 'stopped'; reason: 'merged' | 'closed' | 'not-assigned' | 'cancelled' }
   /** The job broke down (e.g. the forge kept failing); the MR's workflow says so on the MR. */
   | { kind: 'error'; message: string }
   /** Stopped with a comment saying why; the bot unassigned itself. */
@@ -15,6 +16,7 @@ export type JobOutcome =
       kind: 'refused';
       reason:
         | 'draft'
+        | 'squash-with-trailers'
         | 'approvals'
         | 'discussions'
         | 'ci-failed'
@@ -22,25 +24,26 @@ export type JobOutcome =
         | 'ci-timeout'
         | 'conflict'
         | 'source-pushed'
+        | 'protected-source'
         | 'not-allowed'
         | 'missing-branch'
         | 'target-kept-moving';
     };
 
-export type MergeRequestPhase = 'idle' | 'queued' | 'merging' | 'merged' | 'closed';
+export type MergeRequestPhase = 'idle' | 'queued' | 'merged' | 'closed';
 
 export interface MergeRequestSnapshot {
   ref: MergeRequestRef;
   phase: MergeRequestPhase;
-  assignedToBot: boolean;
+  /** The bot is asked to merge it (assigned, labelled, or by command). */
+  requested: boolean;
   targetBranch?: string;
   attempts: number;
   lastOutcome?: JobOutcome;
 }
 
-export interface QueueEntry {
+export interface QueueEntry extends QueueEntryInput {
   ref: MergeRequestRef;
-  attempt: number;
 }
 
 export interface QueueSnapshot {
@@ -49,7 +52,7 @@ export interface QueueSnapshot {
   jobsRun: number;
 }
 
-export type JobPhase = 'checking' | 'rebasing' | 'waiting-for-ci' | 'merging' | 'done';
+export type JobPhase = 'checking' | 'embargo' | 'rebasing' | 'waiting-for-ci' | 'merging' | 'done';
 
 // mergeRequestWorkflow
 export const eventSignal = defineSignal<[MergeRequestWorkflowEvent]>('event');
@@ -57,10 +60,12 @@ export const jobFinishedSignal = defineSignal<[{ attempt: number; outcome: JobOu
 export const stateQuery = defineQuery<MergeRequestSnapshot>('state');
 
 // mergeQueueWorkflow
-export const enqueueUpdate = defineUpdate<{ position: number }, [QueueEntry]>('enqueue');
+export const enqueueUpdate = defineUpdate<EnqueueAnswer, [QueueEntry]>('enqueue');
 export const dequeueSignal = defineSignal<[{ iid: number }]>('dequeue');
 export const pipelineSignal = defineSignal<[PipelineEvent]>('pipeline');
 export const snapshotQuery = defineQuery<QueueSnapshot>('snapshot');
 
 // mergeJobWorkflow
 export const jobPhaseQuery = defineQuery<JobPhase>('phase');
+/** Asks a running job to stop at its next safe point (before pushing, merging, or while waiting). */
+export const cancelJobSignal = defineSignal('cancel');

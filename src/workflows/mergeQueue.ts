@@ -1,4 +1,5 @@
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
   continueAsNew,
@@ -7,11 +8,11 @@ import {
   ParentClosePolicy,
   setHandler,
   workflowInfo,
-  allHandlersFinished,
 } from '@temporalio/workflow';
+import { orderQueue, type MergeOrder } from '../domain/mergeOrder';
+import type { ForgeKind } from '../domain/types';
 import { mergeJobWorkflowId, mergeRequestWorkflowId } from '../domain/workflowIds';
 import { mergeRequestSearchAttributes } from '../temporal/searchAttributeValues';
-import type { ForgeKind } from '../domain/types';
 import {
   dequeueSignal,
   enqueueUpdate,
@@ -28,6 +29,8 @@ export interface MergeQueueInput {
   forge: ForgeKind;
   project: string;
   targetBranch: string;
+  /** marge-bot's merge-order: which waiting MR goes next. */
+  mergeOrder?: MergeOrder;
   /** Carried over continue-as-new. */
   waiting?: QueueEntry[];
   jobsRun?: number;
@@ -42,11 +45,17 @@ export interface MergeQueueInput {
  * different branches and projects proceed in parallel.
  */
 export async function mergeQueueWorkflow(input: MergeQueueInput): Promise<void> {
-  const waiting: QueueEntry[] = [...(input.waiting ?? [])];
+  let waiting: QueueEntry[] = [...(input.waiting ?? [])];
   let running: QueueEntry | undefined;
   let runningJobId: string | undefined;
   let jobsRun = input.jobsRun ?? 0;
   const jobsPerRun = input.jobsPerRun ?? 50;
+  const order: MergeOrder = input.mergeOrder ?? 'created_at';
+  const sorted = (entries: QueueEntry[]): QueueEntry[] =>
+    orderQueue(
+      entries.map((e) => ({ ...e, iid: e.ref.iid })),
+      order,
+    ).map(({ iid: _iid, ...e }) => e);
 
   setHandler(
     enqueueUpdate,
@@ -54,10 +63,9 @@ export async function mergeQueueWorkflow(input: MergeQueueInput): Promise<void> 
       // Enqueueing twice (a retried activity, a redelivered hook) keeps the first place;
       // position 0 means "being merged now".
       if (running?.ref.iid === entry.ref.iid) return { position: 0 };
-      const existing = waiting.findIndex((e) => e.ref.iid === entry.ref.iid);
-      if (existing >= 0) return { position: existing + 1 };
-      waiting.push(entry);
-      return { position: waiting.length };
+      if (!waiting.some((e) => e.ref.iid === entry.ref.iid)) waiting = sorted([...waiting, entry]);
+      const position = waiting.findIndex((e) => e.ref.iid === entry.ref.iid) + 1;
+      return { position, running: running?.ref.iid };
     },
     {
       validator: (entry) => {
@@ -68,9 +76,8 @@ export async function mergeQueueWorkflow(input: MergeQueueInput): Promise<void> 
     },
   );
   setHandler(dequeueSignal, ({ iid }) => {
-    const i = waiting.findIndex((e) => e.ref.iid === iid);
-    if (i >= 0) waiting.splice(i, 1);
-    // A running job notices by itself that it is no longer assigned, before it merges.
+    waiting = waiting.filter((e) => e.ref.iid !== iid);
+    // A running job is stopped by the MR's workflow itself (cancel signal to the job).
   });
   setHandler(pipelineSignal, async (evt) => {
     if (!runningJobId) return;
@@ -100,7 +107,7 @@ export async function mergeQueueWorkflow(input: MergeQueueInput): Promise<void> 
     try {
       outcome = await executeChild(mergeJobWorkflow, {
         workflowId: runningJobId,
-        args: [{ ref: entry.ref }],
+        args: [{ ref: entry.ref, trigger: entry.trigger }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         // Searchable like the MR itself: ShepherdProject="group/app" lists its merge attempts too.
         typedSearchAttributes: mergeRequestSearchAttributes(entry.ref, input.targetBranch),

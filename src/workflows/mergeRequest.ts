@@ -8,11 +8,22 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MergeQueueActivities } from '../activities/types';
-import { unexpectedErrorComment } from '../domain/comments';
-import type { MergeRequestWorkflowEvent } from '../domain/events';
-import type { MergeRequestRef } from '../domain/types';
-import { mergeQueueWorkflowId } from '../domain/workflowIds';
+import { commandHelp, parseCommand } from '../domain/commands';
 import {
+  cancelledComment,
+  notPermittedComment,
+  outOfScopeComment,
+  queuedComment,
+  unexpectedErrorComment,
+  unknownCommandComment,
+} from '../domain/comments';
+import type { CommentEvent, MergeRequestEvent, MergeRequestWorkflowEvent } from '../domain/events';
+import type { MergeTrigger } from '../domain/readiness';
+import { checkScope } from '../domain/scope';
+import type { MergeRequestRef } from '../domain/types';
+import { mergeJobWorkflowId, mergeQueueWorkflowId } from '../domain/workflowIds';
+import {
+  cancelJobSignal,
   dequeueSignal,
   eventSignal,
   jobFinishedSignal,
@@ -23,13 +34,23 @@ import {
 } from './definitions';
 import { showPhase } from './phase';
 
+/** GitLab's Developer access level: the least that may ask the bot to merge. */
+const DEVELOPER = 30;
+
 /** What survives continue-as-new. */
 export interface MergeRequestCarried {
   phase: MergeRequestPhase;
-  assignedToBot: boolean;
-  /** The bot gave the MR back; it waits to be unassigned and assigned again. */
+  assigned: boolean;
+  labelled: boolean;
+  /** Who asked by `@bot merge`, until merged, cancelled or refused. */
+  commandBy?: string;
+  /** The bot gave the MR back; it waits for a new request (assignment, label, command). */
   handedBack: boolean;
   targetBranch?: string;
+  sourceBranch?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  assignedAt?: string;
   attempts: number;
   queuedAttempt?: number;
   lastOutcome?: JobOutcome;
@@ -52,13 +73,14 @@ const SEEN_EVENTS_KEPT = 200;
 
 /**
  * The life of one merge request as Shepherd sees it: from its first event until it is merged or
- * closed. It turns forge events into queue membership; the queue does the merging.
+ * closed. It turns forge events and comment commands into queue membership; the queue merges.
  */
 export async function mergeRequestWorkflow(input: MergeRequestInput): Promise<MergeRequestSnapshot> {
   const { ref } = input;
   const s: MergeRequestCarried = input.carried ?? {
     phase: 'idle',
-    assignedToBot: false,
+    assigned: false,
+    labelled: false,
     handedBack: false,
     attempts: 0,
     seenEventIds: [],
@@ -66,11 +88,13 @@ export async function mergeRequestWorkflow(input: MergeRequestInput): Promise<Me
   const inbox: MergeRequestWorkflowEvent[] = [];
   const finished: { attempt: number; outcome: JobOutcome }[] = [];
   const seen = new Set(s.seenEventIds);
+  const wfId = workflowInfo().workflowId;
 
+  const requested = (): boolean => s.assigned || s.labelled || s.commandBy !== undefined;
   const snapshot = (): MergeRequestSnapshot => ({
     ref,
     phase: s.phase,
-    assignedToBot: s.assignedToBot,
+    requested: requested(),
     targetBranch: s.targetBranch,
     attempts: s.attempts,
     lastOutcome: s.lastOutcome,
@@ -93,17 +117,100 @@ export async function mergeRequestWorkflow(input: MergeRequestInput): Promise<Me
     s.phase = phase;
     showPhase(phase);
   };
-  const queueId = (branch: string): string => mergeQueueWorkflowId(ref.forge, ref.project, branch);
+  const comment = (key: string, body: string): Promise<void> => act.commentOnce({ ref, key: `${wfId}:${key}`, body });
 
+  /** Out of the queue: waiting entries are dropped, a running job stops at its next safe point. */
   const leaveQueue = async (): Promise<void> => {
-    if (s.phase !== 'queued' || !s.targetBranch) return;
-    try {
-      await getExternalWorkflowHandle(queueId(s.targetBranch)).signal(dequeueSignal, { iid: ref.iid });
-    } catch {
-      // The queue is not running: nothing to leave.
-    }
+    if (s.phase !== 'queued' || !s.targetBranch || s.queuedAttempt === undefined) return;
+    const ids = [mergeQueueWorkflowId(ref.forge, ref.project, s.targetBranch), mergeJobWorkflowId(ref, s.queuedAttempt)];
+    await Promise.all([
+      getExternalWorkflowHandle(ids[0]).signal(dequeueSignal, { iid: ref.iid }).catch(() => undefined),
+      getExternalWorkflowHandle(ids[1]).signal(cancelJobSignal).catch(() => undefined),
+    ]);
     s.queuedAttempt = undefined;
     setPhase('idle');
+  };
+
+  const onMergeRequestEvent = async (evt: MergeRequestEvent): Promise<'finished' | void> => {
+    if (evt.state === 'merged' || evt.state === 'closed') {
+      await leaveQueue();
+      setPhase(evt.state);
+      return 'finished';
+    }
+    if (s.phase === 'queued' && s.targetBranch !== undefined && s.targetBranch !== evt.targetBranch) await leaveQueue();
+    const assigned = evt.assignees.includes(settings.botUsername);
+    if (assigned && !s.assigned) s.assignedAt = evt.updatedAt;
+    s.assigned = assigned;
+    s.labelled = settings.mergeLabel !== undefined && evt.labels.includes(settings.mergeLabel);
+    s.targetBranch = evt.targetBranch;
+    s.sourceBranch = evt.sourceBranch;
+    s.createdAt = evt.createdAt;
+    s.updatedAt = evt.updatedAt;
+    if (!requested()) {
+      s.handedBack = false;
+      await leaveQueue();
+    }
+  };
+
+  const onComment = async (evt: CommentEvent): Promise<void> => {
+    if (evt.author === settings.botUsername) return;
+    const command = parseCommand(evt.body, settings.botUsername);
+    if (!command) return;
+    const level = await act.accessLevel({ ref, username: evt.author });
+    if (level < DEVELOPER) return comment(`denied:${evt.noteId}`, notPermittedComment(evt.author, settings.botUsername));
+    switch (command.kind) {
+      case 'merge':
+        s.commandBy = evt.author;
+        s.handedBack = false;
+        return;
+      case 'cancel': {
+        const target = s.targetBranch;
+        await leaveQueue();
+        s.commandBy = undefined;
+        // Still assigned or labelled: that request is what was cancelled, not a reason to go on.
+        s.handedBack = true;
+        await act.unassignBot({ ref });
+        return comment(`cancelled:${evt.noteId}`, cancelledComment(evt.author, target));
+      }
+      case 'unknown':
+        return comment(`unknown:${evt.noteId}`, unknownCommandComment(command.word, commandHelp(settings.botUsername)));
+    }
+  };
+
+  const enqueue = async (): Promise<void> => {
+    if (!s.targetBranch || !s.sourceBranch) return;
+    const scope = checkScope({ project: ref.project, targetBranch: s.targetBranch, sourceBranch: s.sourceBranch }, settings.scope);
+    if (!scope.inScope) {
+      await comment(`out-of-scope:${s.targetBranch}`, outOfScopeComment(scope.reason));
+      await act.unassignBot({ ref });
+      s.handedBack = true;
+      s.commandBy = undefined;
+      return;
+    }
+    const trigger: MergeTrigger = s.commandBy
+      ? { kind: 'command', by: s.commandBy }
+      : s.labelled && settings.mergeLabel && !s.assigned
+        ? { kind: 'label', label: settings.mergeLabel }
+        : { kind: 'assignment' };
+    s.attempts++;
+    s.queuedAttempt = s.attempts;
+    const epoch = new Date(0).toISOString();
+    const answer = await act.enqueueMergeRequest({
+      ref,
+      targetBranch: s.targetBranch,
+      entry: {
+        attempt: s.attempts,
+        trigger,
+        createdAt: s.createdAt ?? epoch,
+        updatedAt: s.updatedAt ?? epoch,
+        assignedAt: s.assignedAt ?? s.updatedAt ?? epoch,
+      },
+    });
+    setPhase('queued');
+    // Next in an idle queue: "Merging now" follows at once, a position would only be noise.
+    if (answer.position > 1 || (answer.position === 1 && answer.running !== undefined)) {
+      await comment(`queued:${s.attempts}`, queuedComment(s.targetBranch, answer.position, answer.running));
+    }
   };
 
   for (;;) {
@@ -125,47 +232,33 @@ export async function mergeRequestWorkflow(input: MergeRequestInput): Promise<Me
       }
       setPhase('idle');
       if (msg.outcome.kind === 'error') {
-        await act.commentOnce({
-          ref,
-          key: `${workflowInfo().workflowId}:error:${msg.attempt}`,
-          body: unexpectedErrorComment(`something went wrong while merging (${msg.outcome.message})`),
-        });
+        await comment(`error:${msg.attempt}`, unexpectedErrorComment(`something went wrong while merging (${msg.outcome.message})`));
         await act.unassignBot({ ref });
       }
-      // The bot handed the MR back (or was unassigned): it takes it again only when a person
-      // assigns it again, not because an older event still lists it.
-      if (msg.outcome.kind === 'refused' || msg.outcome.kind === 'error') s.handedBack = true;
+      // The bot handed the MR back: it takes it again only on a new request, not because an
+      // older event still lists it.
+      if (msg.outcome.kind === 'refused' || msg.outcome.kind === 'error') {
+        s.handedBack = true;
+        s.commandBy = undefined;
+      }
     }
 
     for (const evt of inbox.splice(0)) {
-      if (evt.kind !== 'merge-request') continue; // comment commands come with the merge queue issue
-      if (evt.state === 'merged' || evt.state === 'closed') {
-        await leaveQueue();
-        setPhase(evt.state);
-        await condition(allHandlersFinished);
-        return snapshot();
-      }
-      const assigned = evt.assignees.includes(settings.botUsername);
-      if (s.phase === 'queued' && s.targetBranch !== evt.targetBranch) await leaveQueue();
-      s.targetBranch = evt.targetBranch;
-      s.assignedToBot = assigned;
-      if (!assigned) {
-        s.handedBack = false;
-        await leaveQueue();
+      if (evt.kind === 'merge-request') {
+        if ((await onMergeRequestEvent(evt)) === 'finished') {
+          await condition(allHandlersFinished);
+          return snapshot();
+        }
+      } else {
+        await onComment(evt);
       }
     }
 
-    if (s.assignedToBot && !s.handedBack && s.phase === 'idle' && s.targetBranch) {
-      s.attempts++;
-      s.queuedAttempt = s.attempts;
-      await act.enqueueMergeRequest({ ref, targetBranch: s.targetBranch, attempt: s.attempts });
-      setPhase('queued');
-    }
+    if (requested() && !s.handedBack && s.phase === 'idle') await enqueue();
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      // Events that arrived meanwhile must not be lost: they go on in the next run's inbox via
-      // the forge's next delivery; to be safe, only continue when the inbox is empty.
+      // Only when nothing is pending, so no event is lost between the runs.
       if (inbox.length === 0 && finished.length === 0) {
         return continueAsNew<typeof mergeRequestWorkflow>({ ...input, carried: s });
       }

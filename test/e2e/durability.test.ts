@@ -30,7 +30,7 @@ test('a worker restarted while CI runs finishes the job: one push, one merge, no
   const featurePipelines = s.gitlab.pipelines(project).filter((p) => p.ref === 'feature');
   expect(featurePipelines.map((p) => p.sha)).toEqual(expect.arrayContaining([head, rebased.sha]));
   expect(featurePipelines).toHaveLength(2); // Alice's push and the bot's one push: no second push
-  expect(s.gitlab.notes(project, iid).filter((n) => !n.system)).toEqual([]);
+  expect(s.explanations(project, iid)).toEqual([]);
   const merges = s.gitlab.log(project, 'main').filter((c) => c.subject.startsWith('Merge branch'));
   expect(merges).toHaveLength(1);
 });

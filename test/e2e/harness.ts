@@ -5,11 +5,11 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/createApp';
 import { temporalEventSink } from '../../src/api/temporalEventSink';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type ShepherdConfig } from '../../src/config';
 import { mergeRequestWorkflowId } from '../../src/domain/workflowIds';
 import type { MergeRequestSnapshot } from '../../src/workflows/definitions';
 import { startWorker, type RunningWorker } from '../../src/worker';
-import { FakeGitLab, type FakeMergeRequest, type FakeUser } from '../fakes/gitlab';
+import { FakeGitLab, type AddProjectOptions, type FakeMergeRequest, type FakeNote, type FakeUser } from '../fakes/gitlab';
 import { devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
 /**
@@ -27,10 +27,18 @@ export interface Shepherd {
   worker: RunningWorker;
   /** Stops the worker (as a crash or a deploy would) and starts a new one with nothing in memory. */
   restartWorker(whileStopped?: () => Promise<void>): Promise<void>;
-  /** A fresh project (one per test keeps tests apart). */
-  newProject(name: string, files?: Record<string, string>): string;
+  /** The configuration the worker runs with. */
+  config: ShepherdConfig;
+  /** A fresh project (one per test keeps tests apart); alice and bob develop, rita reports. */
+  newProject(name: string, options?: AddProjectOptions): string;
   /** Resolves with the MR's workflow result once it has finished (merged or closed). */
   mergeRequestResult(project: string, iid: number): Promise<MergeRequestSnapshot>;
+  /** Comments people wrote or the bot wrote to explain something: all but GitLab's system notes and the bot's progress notes. */
+  explanations(project: string, iid: number): FakeNote[];
+  /** Every comment the bot wrote, progress notes included. */
+  botComments(project: string, iid: number): FakeNote[];
+  /** Polls until `read()` gives a value `ok` accepts; fails with the last value after `ms`. */
+  eventually<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, ms?: number): Promise<T>;
   /** Polls the fake until `ok` holds for the MR. */
   waitForMergeRequest(project: string, iid: number, ok: (mr: FakeMergeRequest) => boolean, ms?: number): Promise<FakeMergeRequest>;
   stop(): Promise<void>;
@@ -38,11 +46,20 @@ export interface Shepherd {
 
 const SECRET = 'e2e-webhook-secret';
 
-export async function startShepherdAgainstFakeGitLab(): Promise<Shepherd> {
+export interface ShepherdOptions {
+  /** Extra SHEPHERD_* settings, as a user would set them. */
+  env?: Record<string, string>;
+  /** The bot is a GitLab administrator (may use sudo, sees emails). */
+  botAdmin?: boolean;
+}
+
+export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {}): Promise<Shepherd> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shepherd-e2e-'));
   const gitlab = await FakeGitLab.start({ log: () => undefined });
-  const bot = gitlab.addUser({ username: 'shepherd-bot', name: 'Shepherd' });
-  const alice = gitlab.addUser({ username: 'alice', name: 'Alice Liddell' });
+  const bot = gitlab.addUser({ username: 'shepherd-bot', name: 'Shepherd', admin: opts.botAdmin ?? false });
+  const alice = gitlab.addUser({ username: 'alice', name: 'Alice Liddell', email: 'alice@example.com' });
+  gitlab.addUser({ username: 'bob', name: 'Bob Reviewer', email: 'bob@example.com', publicEmail: 'bob@example.com' });
+  gitlab.addUser({ username: 'rita', name: 'Rita Reporter' });
   const taskQueue = uniqueTaskQueue('e2e');
   const address = devServerAddress();
 
@@ -55,6 +72,7 @@ export async function startShepherdAgainstFakeGitLab(): Promise<Shepherd> {
     SHEPHERD_TEMPORAL_ADDRESS: address,
     SHEPHERD_CI_POLL_INTERVAL: '2s',
     SHEPHERD_CI_TIMEOUT: '2min',
+    ...opts.env,
   };
   const { config } = loadConfig({ argv: [], env });
   let worker = await startWorker({ config, address, workflowBundle: await workflowBundle() });
@@ -87,18 +105,35 @@ export async function startShepherdAgainstFakeGitLab(): Promise<Shepherd> {
       await whileStopped?.();
       worker = await startWorker({ config: fresh.config, address, workflowBundle: await workflowBundle() });
     },
-    newProject(name, files) {
+    config,
+    newProject(name, options = {}) {
       const projectPath = `group/${name}-${++projects}`;
       gitlab.addProject(projectPath, {
-        members: { 'shepherd-bot': 'maintainer', alice: 'developer' },
-        files: files ?? { 'README.md': '# app\n', 'src/app.txt': 'line 1\nline 2\nline 3\n' },
+        members: { 'shepherd-bot': 'maintainer', alice: 'developer', bob: 'developer', rita: 'reporter' },
+        files: { 'README.md': '# app\n', 'src/app.txt': 'line 1\nline 2\nline 3\n' },
+        ...options,
       });
       return projectPath;
+    },
+    explanations(project, iid) {
+      return gitlab.notes(project, iid).filter((n) => !n.system && !/:(started|merged) -->$/.test(n.body));
+    },
+    botComments(project, iid) {
+      return gitlab.notes(project, iid).filter((n) => !n.system && n.author === 'shepherd-bot');
     },
     mergeRequestResult(project, iid) {
       return client.workflow
         .getHandle<() => Promise<MergeRequestSnapshot>>(mergeRequestWorkflowId({ forge: 'gitlab', project, iid }))
         .result();
+    },
+    async eventually(read, ok, ms = 30_000) {
+      const until = Date.now() + ms;
+      for (;;) {
+        const v = await read();
+        if (ok(v)) return v;
+        if (Date.now() > until) throw new Error(`condition not met in ${ms} ms; last value: ${JSON.stringify(v)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     async waitForMergeRequest(project, iid, ok, ms = 60_000) {
       const until = Date.now() + ms;

@@ -36,8 +36,11 @@ test('an MR assigned to the bot is rebased, tested on the rebased commit, and me
   expect(subjects).toContain('Change src/feature.txt');
   expect(subjects).toContain('Unrelated change on main');
   await expect(s.mergeRequestResult(project, iid)).resolves.toMatchObject({ phase: 'merged' });
-  // Nothing went wrong, so nothing to explain.
-  expect(s.gitlab.notes(project, iid).filter((n) => !n.system)).toEqual([]);
+  // Nothing went wrong, so nothing to explain; the MR says once that it started and once that it merged.
+  expect(s.explanations(project, iid)).toEqual([]);
+  // The "Merged" note follows GitLab's merge; wait for it rather than race it.
+  const said = await s.eventually(() => s.botComments(project, iid).map((n) => n.body), (b) => b.length >= 2);
+  expect(said).toEqual([expect.stringContaining('Merging now'), expect.stringContaining(`Merged into \`main\` (${pipeline.sha.slice(0, 12)})`)]);
 });
 
 test('when the target branch moves during CI, the MR is rebased again and what merges is what CI tested', async () => {
@@ -61,7 +64,7 @@ test('when the target branch moves during CI, the MR is rebased again and what m
   expect(mr.headSha).toBe(second.sha);
   const subjects = s.gitlab.log(project, 'main').map((c) => c.subject);
   expect(subjects).toEqual(expect.arrayContaining(['Change src/feature.txt', 'Other work lands on main']));
-  expect(s.gitlab.notes(project, iid).filter((n) => !n.system)).toEqual([]);
+  expect(s.explanations(project, iid)).toEqual([]);
 });
 
 test('failed CI: the bot comments with the pipeline link and unassigns itself', async () => {
@@ -74,7 +77,7 @@ test('failed CI: the bot comments with the pipeline link and unassigns itself', 
 
   const mr = await s.waitForMergeRequest(project, iid, (m) => !m.assignees.includes('shepherd-bot'));
   expect(mr.state).toBe('opened');
-  const comments = s.gitlab.notes(project, iid).filter((n) => !n.system);
+  const comments = s.explanations(project, iid);
   expect(comments).toHaveLength(1);
   expect(comments[0].author).toBe('shepherd-bot');
   expect(comments[0].body).toContain('CI failed');
@@ -100,7 +103,7 @@ test('a rebase conflict: the bot comments naming the conflicting file and unassi
   const mr = await s.waitForMergeRequest(project, iid, (m) => !m.assignees.includes('shepherd-bot'));
   expect(mr.state).toBe('opened');
   expect(mr.headSha).toBe(head); // nothing was pushed
-  const comments = s.gitlab.notes(project, iid).filter((n) => !n.system);
+  const comments = s.explanations(project, iid);
   expect(comments).toHaveLength(1);
   expect(comments[0].body).toContain('conflicts');
   expect(comments[0].body).toContain('`src/app.txt`');
@@ -113,7 +116,12 @@ test('GitLab redelivering the assignment hook changes nothing: one job, one push
   await s.gitlab.webhooksIdle();
   const assignment = [...s.gitlab.webhookDeliveries]
     .reverse()
-    .find((d) => d.event === 'Merge Request Hook' && (d.body.project as { path_with_namespace: string }).path_with_namespace === project);
+    .find(
+      (d) =>
+        d.event === 'Merge Request Hook' &&
+        (d.body.project as { path_with_namespace: string }).path_with_namespace === project &&
+        (d.body.changes as Record<string, unknown> | undefined)?.assignees !== undefined,
+    );
   if (!assignment) throw new Error('no assignment hook was sent');
 
   const pipeline = await s.gitlab.waitForPipeline(project, (p) => p.ref === 'feature' && p.sha !== head, 60_000);
@@ -126,4 +134,4 @@ test('GitLab redelivering the assignment hook changes nothing: one job, one push
   await s.waitForMergeRequest(project, iid, (m) => m.state === 'merged');
   await expect(s.mergeRequestResult(project, iid)).resolves.toMatchObject({ phase: 'merged', attempts: 1 });
   expect(s.gitlab.pipelines(project).filter((p) => p.ref === 'feature')).toHaveLength(2);
-});
+}, 90_000);

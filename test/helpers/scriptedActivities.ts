@@ -1,5 +1,6 @@
+import { mergeQueueSettings, type MergeQueueSettings } from '../../src/activities/mergeQueue';
 import type { MergeQueueActivities } from '../../src/activities/types';
-import type { RebaseOutcome } from '../../src/git/workspace';
+import type { RebaseResult } from '../../src/activities/types';
 import type { Approvals, MergeAttemptResult, MergeRequest, Pipeline } from '../../src/domain/types';
 import { aMergeRequest, approved } from './mergeRequests';
 
@@ -11,7 +12,7 @@ export interface Script {
   mr: MergeRequest;
   approvals: Approvals;
   /** Successive answers of the rebase; the last one repeats. */
-  rebases: RebaseOutcome[];
+  rebases: RebaseResult[];
   /** Pipeline per pushed SHA, as the forge would answer a poll. */
   pipelines: Map<string, Pipeline>;
   /** Successive answers for the target head; the last one repeats. */
@@ -22,6 +23,10 @@ export interface Script {
   rebaseCalls: number;
   mergeCalls: number;
   enqueued: { iid: number; attempt: number }[];
+  reapproved: string[][];
+  rebaseArgs: Parameters<MergeQueueActivities['rebaseMergeRequest']>[0][];
+  /** Access level per username for comment commands (default Developer). */
+  accessLevels: Record<string, number>;
 }
 
 export function newScript(over: Partial<Script> = {}): Script {
@@ -37,6 +42,9 @@ export function newScript(over: Partial<Script> = {}): Script {
     rebaseCalls: 0,
     mergeCalls: 0,
     enqueued: [],
+    reapproved: [],
+    rebaseArgs: [],
+    accessLevels: {},
     ...over,
   };
 }
@@ -45,24 +53,33 @@ function nth<T>(list: T[], i: number): T {
   return list[Math.min(i, list.length - 1)];
 }
 
-export function scriptedActivities(s: Script, opts: { ciTimeoutMs?: number; ciPollIntervalMs?: number } = {}): MergeQueueActivities {
+export type ScriptOptions = Partial<MergeQueueSettings>;
+
+export function scriptedActivities(s: Script, opts: ScriptOptions = {}): MergeQueueActivities {
   let heads = 0;
   return {
     async workerSettings() {
-      return {
-        botUsername: 'shepherd-bot',
-        botName: 'Shepherd',
-        ciTimeoutMs: opts.ciTimeoutMs ?? 15 * 60_000,
-        ciPollIntervalMs: opts.ciPollIntervalMs ?? 30_000,
-      };
+      return { ...mergeQueueSettings(opts), botUsername: 'shepherd-bot', botName: opts.botName ?? 'Shepherd' };
     },
     async loadMergeRequest() {
       return { mr: { ...s.mr }, approvals: s.approvals };
     },
-    async rebaseMergeRequest() {
+    async rebaseMergeRequest(args) {
+      s.rebaseArgs.push(args);
       const out = nth(s.rebases, s.rebaseCalls++);
       if (out.kind === 'pushed' || out.kind === 'up-to-date') s.mr = { ...s.mr, headSha: out.sha };
       return out;
+    },
+    async rebaseRemotely() {
+      const out = nth(s.rebases, s.rebaseCalls++);
+      if (out.kind === 'pushed' || out.kind === 'up-to-date') s.mr = { ...s.mr, headSha: out.sha };
+      return out;
+    },
+    async reapprove({ usernames }) {
+      s.reapproved.push(usernames);
+    },
+    async accessLevel({ username }) {
+      return s.accessLevels[username] ?? 30;
     },
     async latestPipeline({ sha }) {
       return s.pipelines.get(sha) ?? null;
@@ -82,8 +99,8 @@ export function scriptedActivities(s: Script, opts: { ciTimeoutMs?: number; ciPo
       s.unassigned++;
       s.mr = { ...s.mr, assignees: s.mr.assignees.filter((u) => u !== 'shepherd-bot') };
     },
-    async enqueueMergeRequest({ ref, attempt }) {
-      s.enqueued.push({ iid: ref.iid, attempt });
+    async enqueueMergeRequest({ ref, entry }) {
+      s.enqueued.push({ iid: ref.iid, attempt: entry.attempt });
       return { position: s.enqueued.length };
     },
   };
@@ -96,7 +113,7 @@ export function pipeline(sha: string, status: Pipeline['status'], id = 7): Pipel
 /** Several scripted merge requests behind one set of activities, chosen by iid. */
 export function scriptedActivitiesByIid(
   scripts: Map<number, Script>,
-  opts: { ciTimeoutMs?: number; ciPollIntervalMs?: number } = {},
+  opts: ScriptOptions = {},
 ): MergeQueueActivities {
   const per = new Map([...scripts].map(([iid, s]) => [iid, scriptedActivities(s, opts)] as const));
   const pick = (iid: number): MergeQueueActivities => {
@@ -109,6 +126,9 @@ export function scriptedActivitiesByIid(
     workerSettings: () => any.workerSettings(),
     loadMergeRequest: (ref) => pick(ref.iid).loadMergeRequest(ref),
     rebaseMergeRequest: (a) => pick(a.ref.iid).rebaseMergeRequest(a),
+    rebaseRemotely: (a) => pick(a.ref.iid).rebaseRemotely(a),
+    reapprove: (a) => pick(a.ref.iid).reapprove(a),
+    accessLevel: (a) => pick(a.ref.iid).accessLevel(a),
     latestPipeline: (a) => pick(a.ref.iid).latestPipeline(a),
     branchHead: (a) => pick(a.ref.iid).branchHead(a),
     mergeMergeRequest: (a) => pick(a.ref.iid).mergeMergeRequest(a),
@@ -116,4 +136,9 @@ export function scriptedActivitiesByIid(
     unassignBot: (a) => pick(a.ref.iid).unassignBot(a),
     enqueueMergeRequest: (a) => pick(a.ref.iid).enqueueMergeRequest(a),
   };
+}
+
+/** Comments other than the progress notes ("Merging now", "Merged"): the refusals and waits. */
+export function explanations(s: Script): { key: string; body: string }[] {
+  return s.comments.filter((c) => !/:(started|merged)$/.test(c.key));
 }

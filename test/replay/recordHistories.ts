@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createMergeQueueActivities } from '../../src/activities/mergeQueue';
+import { createMergeQueueActivities, mergeQueueSettings } from '../../src/activities/mergeQueue';
 import type { MergeQueueActivities } from '../../src/activities/types';
 import type { GitWorkspace } from '../../src/git/workspace';
 import { mergeQueueWorkflowId, mergeRequestWorkflowId } from '../../src/domain/workflowIds';
@@ -48,8 +48,7 @@ async function main(): Promise<void> {
     authenticatedCloneUrl: async () => 'unused',
     temporal: client,
     taskQueue,
-    ciTimeoutMs: 60_000,
-    ciPollIntervalMs: 500,
+    settings: mergeQueueSettings({ ciTimeoutMs: 60_000, ciPollIntervalMs: 500 }),
   });
   const activities: MergeQueueActivities = { ...scripted, enqueueMergeRequest: real.enqueueMergeRequest };
   const worker = await Worker.create({
@@ -78,6 +77,9 @@ async function main(): Promise<void> {
           headSha: 'head0',
           draft: false,
           assignees: ['shepherd-bot'],
+          labels: [],
+          createdAt: '2026-11-01T10:00:00Z',
+          updatedAt: '2026-11-01T10:00:00Z',
           actor: 'alice',
         },
       ],

@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { mergeJobWorkflow } from '../../src/workflows/mergeJob';
 import type { JobOutcome } from '../../src/workflows/definitions';
 import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { newScript, pipeline, scriptedActivities, type Script } from '../helpers/scriptedActivities';
+import { explanations, newScript, pipeline, scriptedActivities, type Script } from '../helpers/scriptedActivities';
 import { aMergeRequest } from '../helpers/mergeRequests';
 
 // The merge job against scripted activities on the time-skipping server: 15-minute CI timeouts
@@ -36,12 +36,16 @@ async function runJob(script: Script, opts: { ciTimeoutMs?: number } = {}): Prom
   );
 }
 
-test('merges after CI passes on the rebased commit', async () => {
+test('merges after CI passes on the rebased commit, saying so once when it starts and once when merged', async () => {
   const s = newScript();
   s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
   await expect(runJob(s)).resolves.toEqual({ kind: 'merged', sha: 'rebased1' });
   expect(s.mergeCalls).toBe(1);
-  expect(s.comments).toEqual([]);
+  expect(explanations(s)).toEqual([]);
+  expect(s.comments.map((c) => c.body)).toEqual([
+    expect.stringContaining('Merging now'),
+    expect.stringContaining('Merged into `main` (rebased1)'),
+  ]);
 });
 
 test('a skipped pipeline counts as passed', async () => {
@@ -55,9 +59,9 @@ test('CI that never finishes ends after the CI timeout with a comment, and the b
   s.pipelines.set('rebased1', pipeline('rebased1', 'running'));
   const outcome = await runJob(s, { ciTimeoutMs: 15 * 60_000 });
   expect(outcome).toEqual({ kind: 'refused', reason: 'ci-timeout' });
-  expect(s.comments).toHaveLength(1);
-  expect(s.comments[0].body).toContain('CI did not finish within 15min');
-  expect(s.comments[0].body).toContain('/pipelines/7');
+  expect(explanations(s)).toHaveLength(1);
+  expect(explanations(s)[0].body).toContain('CI did not finish within 15min');
+  expect(explanations(s)[0].body).toContain('/pipelines/7');
   expect(s.unassigned).toBe(1);
   expect(s.mergeCalls).toBe(0);
 });
@@ -66,7 +70,7 @@ test('failed CI is reported with the pipeline link', async () => {
   const s = newScript();
   s.pipelines.set('rebased1', pipeline('rebased1', 'failed', 42));
   await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'ci-failed' });
-  expect(s.comments[0].body).toContain('http://gitlab.test/group/app/-/pipelines/42');
+  expect(explanations(s)[0].body).toContain('http://gitlab.test/group/app/-/pipelines/42');
   expect(s.unassigned).toBe(1);
 });
 
@@ -102,8 +106,8 @@ test('a 406 from the merge (target moved at the last moment) rebases again', asy
 test('a rebase conflict is reported with the conflicting files', async () => {
   const s = newScript({ rebases: [{ kind: 'conflict', files: ['src/app.ts', 'README.md'], targetSha: 't' }] });
   await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'conflict' });
-  expect(s.comments[0].body).toContain('`src/app.ts`');
-  expect(s.comments[0].body).toContain('`README.md`');
+  expect(explanations(s)[0].body).toContain('`src/app.ts`');
+  expect(explanations(s)[0].body).toContain('`README.md`');
   expect(s.unassigned).toBe(1);
 });
 
@@ -111,14 +115,14 @@ test('a draft is refused before any rebase, saying what to do', async () => {
   const s = newScript({ mr: aMergeRequest({ draft: true }) });
   await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'draft' });
   expect(s.rebaseCalls).toBe(0);
-  expect(s.comments[0].body).toMatch(/draft.*Mark it as ready/s);
+  expect(explanations(s)[0].body).toMatch(/draft.*Mark it as ready/s);
 });
 
 test('missing approvals say how many more and who can give them', async () => {
   const s = newScript({ approvals: { required: 2, left: 2, approvedBy: [], eligibleApprovers: ['bob', 'carol'] } });
   await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'approvals' });
-  expect(s.comments[0].body).toContain('2 more approvals');
-  expect(s.comments[0].body).toContain('@bob, @carol');
+  expect(explanations(s)[0].body).toContain('2 more approvals');
+  expect(explanations(s)[0].body).toContain('@bob, @carol');
 });
 
 test('someone pushing to the source branch during CI stops the job with an explanation', async () => {
@@ -146,20 +150,20 @@ test('someone pushing to the source branch during CI stops the job with an expla
   );
   expect(outcome).toEqual({ kind: 'refused', reason: 'source-pushed' });
   expect(s.mergeCalls).toBe(0);
-  expect(s.comments[0].body).toContain('someone pushed to its source branch');
+  expect(explanations(s)[0].body).toContain('someone pushed to its source branch');
 });
 
 test('an MR unassigned before merging is left alone, without a comment', async () => {
   const s = newScript({ mr: aMergeRequest({ assignees: ['alice'] }) });
   await expect(runJob(s)).resolves.toEqual({ kind: 'stopped', reason: 'not-assigned' });
-  expect(s.comments).toEqual([]);
+  expect(explanations(s)).toEqual([]);
 });
 
 test('unresolved discussions are refused with a comment saying to resolve them', async () => {
   const s = newScript({ mr: aMergeRequest({ blockingDiscussionsResolved: false }) });
   await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'discussions' });
   expect(s.rebaseCalls).toBe(0);
-  expect(s.comments[0].body).toContain('unresolved discussions');
+  expect(explanations(s)[0].body).toContain('unresolved discussions');
   expect(s.unassigned).toBe(1);
 });
 
@@ -167,7 +171,7 @@ test('GitLab refusing the merge (405) is explained, and the bot unassigns itself
   const s = newScript({ merges: [{ kind: 'not-allowed', message: '405 Method Not Allowed' }] });
   s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
   await expect(runJob(s)).resolves.toEqual({ kind: 'refused', reason: 'not-allowed' });
-  expect(s.comments[0].body).toContain('GitLab refused the merge (405 Method Not Allowed)');
+  expect(explanations(s)[0].body).toContain('GitLab refused the merge (405 Method Not Allowed)');
   expect(s.unassigned).toBe(1);
 });
 
@@ -186,5 +190,5 @@ test('a target that keeps moving ends after the configured number of rebases, wi
   );
   expect(outcome).toEqual({ kind: 'refused', reason: 'target-kept-moving' });
   expect(s.rebaseCalls).toBe(3);
-  expect(s.comments[0].body).toContain('`main` moved every time CI passed, 3 times');
+  expect(explanations(s)[0].body).toContain('`main` moved every time CI passed, 3 times');
 });

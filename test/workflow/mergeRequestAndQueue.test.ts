@@ -1,6 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createMergeQueueActivities } from '../../src/activities/mergeQueue';
+import { createMergeQueueActivities, mergeQueueSettings } from '../../src/activities/mergeQueue';
 import type { MergeQueueActivities } from '../../src/activities/types';
 import type { MergeRequestEvent } from '../../src/domain/events';
 import type { MergeRequestRef } from '../../src/domain/types';
@@ -10,7 +10,7 @@ import { eventSignal, stateQuery, snapshotQuery } from '../../src/workflows/defi
 import { mergeRequestWorkflow } from '../../src/workflows/mergeRequest';
 import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { aMergeRequest } from '../helpers/mergeRequests';
-import { newScript, pipeline, scriptedActivitiesByIid, type Script } from '../helpers/scriptedActivities';
+import { explanations, newScript, pipeline, scriptedActivitiesByIid, type Script } from '../helpers/scriptedActivities';
 
 // The merge request workflow and its target branch's queue on the real dev server, with the
 // real update-with-start enqueue and scripted forge/git activities.
@@ -42,8 +42,7 @@ async function harness(scripts: Map<number, Script>, log: string[] = []): Promis
     authenticatedCloneUrl: async () => 'unused',
     temporal: env.client,
     taskQueue,
-    ciTimeoutMs: 60_000,
-    ciPollIntervalMs: 200,
+    settings: mergeQueueSettings({ ciTimeoutMs: 60_000, ciPollIntervalMs: 200 }),
   });
   const activities: MergeQueueActivities = {
     ...scripted,
@@ -86,6 +85,9 @@ async function harness(scripts: Map<number, Script>, log: string[] = []): Promis
         headSha: 'head0',
         draft: false,
         assignees: ['shepherd-bot'],
+        labels: [],
+        createdAt: `2026-11-01T10:00:0${iid % 10}Z`,
+        updatedAt: '2026-11-02T10:00:00Z',
         actor: 'alice',
         ...over,
       };
@@ -150,8 +152,8 @@ test('a redelivered event does not enqueue twice; after a refusal only a new ass
       (st) => st.lastOutcome?.kind === 'refused',
     );
     expect(refused.attempts).toBe(1);
-    expect(s.comments).toHaveLength(1);
-    expect(s.comments[0].body).toContain('draft');
+    expect(explanations(s)).toHaveLength(1);
+    expect(explanations(s)[0].body).toContain('draft');
     // An older event that still lists the bot does not make it try again by itself...
     await h.send(5, { eventId: 'late-update', assignees: ['shepherd-bot'] });
     // ...but a person unassigning and assigning it again does.

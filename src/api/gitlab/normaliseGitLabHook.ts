@@ -42,9 +42,20 @@ const mergeRequestHook = z.object({
     last_commit: z.object({ id: z.string().min(1) }),
     draft: z.boolean().optional(),
     work_in_progress: z.boolean().optional(),
+    created_at: z.string().optional(),
+    updated_at: z.string().optional(),
   }),
   assignees: z.array(z.object({ username: z.string() })).optional(),
+  labels: z.array(z.object({ title: z.string() })).optional(),
 });
+
+/** GitLab hooks write times as `2026-11-20 10:05:00 UTC`; the API as ISO 8601. Both become ISO. */
+export function gitlabTimeToIso(text: string | undefined): string {
+  if (!text) return new Date(0).toISOString();
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)\s*(UTC|Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
+  const parsed = m ? Date.parse(`${m[1]}T${m[2]}${!m[3] || m[3] === 'UTC' ? 'Z' : m[3]}`) : Date.parse(text);
+  return Number.isNaN(parsed) ? new Date(0).toISOString() : new Date(parsed).toISOString();
+}
 
 const noteHook = z.object({
   object_kind: z.literal('note'),
@@ -97,6 +108,9 @@ export function normaliseGitLabHook(eventName: string, body: unknown, eventId: s
           headSha: a.last_commit.id,
           draft: a.draft ?? a.work_in_progress ?? false,
           assignees: (parsed.data.assignees ?? []).map((u) => u.username),
+          labels: (parsed.data.labels ?? []).map((l) => l.title),
+          createdAt: gitlabTimeToIso(a.created_at),
+          updatedAt: gitlabTimeToIso(a.updated_at),
           actor: parsed.data.user.username,
         },
       };

@@ -1,12 +1,13 @@
 // REST API v4: the endpoints a bot like Shepherd calls through @gitbeaker/rest, with GitLab's
 // status codes and `{ message }` / `{ error }` bodies.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Core } from './core';
+import { normalizeLabels, type Core } from './core';
 import { commitInfo, listBranches, revParse } from './git';
 import { mergeMr, mergeView } from './merge';
 import { paginate } from './pagination';
-import { ApiError, bool, int, ints, required, str } from './params';
+import { ApiError, bool, int, ints, required, str, strs } from './params';
 import * as json from './serialize';
+import { isProtectedBranch } from './rules';
 import type { MrRec, ProjectRec, UserRec } from './store';
 import { ACCESS_LEVEL } from './types';
 
@@ -31,6 +32,18 @@ export function apiRouter(core: Core): express.Router {
     const user = core.store.userByToken(tokenOf(req) ?? '');
     if (!user) throw new ApiError(401, '401 Unauthorized');
     res.locals.user = user;
+    // Impersonation: the `Sudo` header (or `sudo` parameter) names a user by id or username.
+    // GitLab honours it only for admins (and only with a token that has the sudo scope).
+    const sudo = req.get('sudo') ?? str(req, 'sudo');
+    if (sudo !== undefined && sudo !== '') {
+      if (!user.admin) throw new ApiError(403, '403 Forbidden - Must be admin to use sudo');
+      const target = /^\d+$/.test(sudo)
+        ? core.store.userById(Number(sudo))
+        : [...core.store.users.values()].find((u) => u.username.toLowerCase() === sudo.toLowerCase());
+      if (!target) throw new ApiError(404, `404 User with ID or username '${sudo}' Not Found`);
+      core.sudoRequests.push({ admin: user.username, as: target.username, method: req.method, path: req.path });
+      res.locals.user = target;
+    }
     next();
   });
 
@@ -47,8 +60,12 @@ export function apiRouter(core: Core): express.Router {
     if (!mr) throw new ApiError(404, '404 Not found');
     return mr;
   };
-  const mrJson = async (p: ProjectRec, mr: MrRec, viewer: UserRec): Promise<Record<string, unknown>> =>
-    json.mergeRequest(core, p, mr, await mergeView(core, p, mr), viewer);
+  const mrJson = async (
+    p: ProjectRec,
+    mr: MrRec,
+    viewer: UserRec,
+    opts: json.MrJsonOptions = {},
+  ): Promise<Record<string, unknown>> => json.mergeRequest(core, p, mr, await mergeView(core, p, mr), viewer, opts);
   const reporter = ACCESS_LEVEL.reporter;
   // GitLab drops assignees who cannot see the project instead of failing the request.
   const validAssignees = (p: ProjectRec, ids: number[]): number[] =>
@@ -77,7 +94,7 @@ export function apiRouter(core: Core): express.Router {
   r.get('/users/:uid', (req, res) => {
     const u = core.store.userById(Number(req.params.uid));
     if (!u) throw new ApiError(404, '404 User Not Found');
-    res.json(json.basicUser(core, u));
+    res.json(json.user(core, u, userOf(res)));
   });
 
   // --- projects ---------------------------------------------------------------------------
@@ -133,25 +150,35 @@ export function apiRouter(core: Core): express.Router {
 
   // --- merge requests ---------------------------------------------------------------------
 
-  r.get('/projects/:id/merge_requests', async (req, res) => {
-    const p = loadProject(req, res, reporter);
+  /** The filters and order both MR list endpoints share. */
+  const filterMrs = (req: Request, mrs: MrRec[]): MrRec[] => {
     const state = str(req, 'state') ?? 'all';
     const assigneeUsername = str(req, 'assignee_username');
     const assigneeId = str(req, 'assignee_id');
     const authorUsername = str(req, 'author_username');
+    const authorId = int(req, 'author_id');
     const target = str(req, 'target_branch');
     const source = str(req, 'source_branch');
     const iids = ints(req, 'iids');
+    const labels = strs(req, 'labels');
     const orderBy = str(req, 'order_by') === 'updated_at' ? 'updatedAt' : 'createdAt';
     const asc = str(req, 'sort') === 'asc';
-    const byUsername = (name: string): number | undefined => core.store.userByUsername(name)?.id;
-    const list = core.store
-      .mrsOf(p.id)
+    const byUsername = (name: string): number | undefined =>
+      [...core.store.users.values()].find((u) => u.username.toLowerCase() === name.toLowerCase())?.id;
+    return mrs
       .filter((mr) => state === 'all' || mr.state === state)
       .filter((mr) => !target || mr.targetBranch === target)
       .filter((mr) => !source || mr.sourceBranch === source)
       .filter((mr) => !iids || iids.length === 0 || iids.includes(mr.iid))
       .filter((mr) => !authorUsername || mr.authorId === byUsername(authorUsername))
+      .filter((mr) => authorId === undefined || mr.authorId === authorId)
+      .filter((mr) => {
+        if (!labels || labels.length === 0) return true;
+        const first = labels[0].toLowerCase();
+        if (labels.length === 1 && first === 'none') return mr.labels.length === 0;
+        if (labels.length === 1 && first === 'any') return mr.labels.length > 0;
+        return labels.every((l) => mr.labels.includes(l));
+      })
       .filter((mr) => {
         if (assigneeUsername !== undefined) {
           const id = byUsername(assigneeUsername);
@@ -163,9 +190,38 @@ export function apiRouter(core: Core): express.Router {
         return mr.assigneeIds.includes(Number(assigneeId));
       })
       .sort((a, b) => (a[orderBy] === b[orderBy] ? a.id - b.id : a[orderBy] < b[orderBy] ? -1 : 1) * (asc ? 1 : -1));
+  };
+  const listJson = async (req: Request, res: Response, list: MrRec[]): Promise<Array<Record<string, unknown>>> => {
+    const opts = { list: true, labelDetails: bool(req, 'with_labels_details') ?? false };
     const out = [];
-    for (const mr of paginate(req, res, core.baseUrl, list)) out.push(await mrJson(p, mr, userOf(res)));
-    res.json(out);
+    for (const mr of paginate(req, res, core.baseUrl, list)) {
+      const p = core.store.projects.get(mr.projectId) as ProjectRec;
+      out.push(await mrJson(p, mr, userOf(res), opts));
+    }
+    return out;
+  };
+
+  // GET /merge_requests: across every project the caller can see. GitLab's default scope is
+  // created_by_me; a bot looking for its assignments passes scope=all (or assigned_to_me).
+  r.get('/merge_requests', async (req, res) => {
+    const viewer = userOf(res);
+    const scope = str(req, 'scope') ?? 'created_by_me';
+    if (!['created_by_me', 'assigned_to_me', 'all'].includes(scope)) {
+      throw new ApiError(400, 'scope does not have a valid value', 'error');
+    }
+    const visible = new Set(
+      [...core.store.projects.values()].filter((p) => core.accessLevel(p, viewer) >= reporter).map((p) => p.id),
+    );
+    const mrs = core.store.mrs
+      .filter((mr) => visible.has(mr.projectId))
+      .filter((mr) => scope !== 'created_by_me' || mr.authorId === viewer.id)
+      .filter((mr) => scope !== 'assigned_to_me' || mr.assigneeIds.includes(viewer.id));
+    res.json(await listJson(req, res, filterMrs(req, mrs)));
+  });
+
+  r.get('/projects/:id/merge_requests', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    res.json(await listJson(req, res, filterMrs(req, core.store.mrsOf(p.id))));
   });
 
   r.post('/projects/:id/merge_requests', async (req, res) => {
@@ -191,6 +247,7 @@ export function apiRouter(core: Core): express.Router {
         assigneeIds: validAssignees(p, assigneeIds),
         squash: bool(req, 'squash') ?? false,
         headSha: head,
+        labels: strs(req, 'labels') ?? [],
       });
     } catch (e) {
       throw new ApiError(409, e instanceof Error ? e.message : String(e));
@@ -200,7 +257,11 @@ export function apiRouter(core: Core): express.Router {
 
   r.get('/projects/:id/merge_requests/:iid', async (req, res) => {
     const p = loadProject(req, res, reporter);
-    res.json(await mrJson(p, loadMr(p, req), userOf(res)));
+    res.json(
+      await mrJson(p, loadMr(p, req), userOf(res), {
+        includeRebaseInProgress: bool(req, 'include_rebase_in_progress') ?? false,
+      }),
+    );
   });
 
   r.put('/projects/:id/merge_requests/:iid', async (req, res) => {
@@ -213,6 +274,13 @@ export function apiRouter(core: Core): express.Router {
     const stateEvent = str(req, 'state_event');
     if (stateEvent !== undefined && stateEvent !== 'close' && stateEvent !== 'reopen') {
       throw new ApiError(400, 'state_event does not have a valid value', 'error');
+    }
+    // `labels` replaces the set; add_labels/remove_labels edit it (GitLab applies both).
+    let labels = strs(req, 'labels');
+    const addLabels = strs(req, 'add_labels');
+    const removeLabels = strs(req, 'remove_labels');
+    if (addLabels || removeLabels) {
+      labels = [...(labels ?? mr.labels), ...(addLabels ?? [])].filter((l) => !(removeLabels ?? []).includes(l));
     }
     let assigneeIds = ints(req, 'assignee_ids');
     const single = int(req, 'assignee_id');
@@ -230,8 +298,58 @@ export function apiRouter(core: Core): express.Router {
       squash: bool(req, 'squash'),
       targetBranch: str(req, 'target_branch'),
       stateEvent,
+      labels: labels === undefined ? undefined : normalizeLabels(labels),
     });
     res.json(await mrJson(p, mr, user));
+  });
+
+  // POST .../approve. Order as in GitLab: may approve at all (403), the sha guard (409), then
+  // "can approve now" (401: already approved, or the author while authors may not approve).
+  r.post('/projects/:id/merge_requests/:iid/approve', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    const user = userOf(res);
+    if (core.accessLevel(p, user) < ACCESS_LEVEL.developer) throw new ApiError(403, '403 Forbidden');
+    const sha = str(req, 'sha');
+    if (sha !== undefined && sha !== mr.headSha) {
+      throw new ApiError(409, `SHA does not match HEAD of source branch: ${mr.headSha}`);
+    }
+    if (mr.state !== 'opened' || mr.approverIds.includes(user.id) || mr.authorId === user.id) {
+      throw new ApiError(401, '401 Unauthorized');
+    }
+    core.approve(p, mr, user);
+    res.status(201).json(json.approvals(core, p, mr, user));
+  });
+
+  r.post('/projects/:id/merge_requests/:iid/unapprove', (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    const user = userOf(res);
+    if (!mr.approverIds.includes(user.id)) throw new ApiError(404, '404 Not Found');
+    core.unapprove(p, mr, user);
+    res.status(201).json(json.approvals(core, p, mr, user));
+  });
+
+  // PUT .../rebase: GitLab queues the rebase and answers 202 at once; poll GET with
+  // include_rebase_in_progress=true, then read merge_error.
+  r.put('/projects/:id/merge_requests/:iid/rebase', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    const user = userOf(res);
+    if (!(await revParse(p.repoDir, `refs/heads/${mr.sourceBranch}`))) {
+      throw new ApiError(403, '403 Forbidden - Source branch does not exist');
+    }
+    const pushLevel = isProtectedBranch(p, mr.sourceBranch) ? ACCESS_LEVEL.maintainer : ACCESS_LEVEL.developer;
+    if (core.accessLevel(p, user) < pushLevel) throw new ApiError(403, '403 Forbidden - Cannot push to source branch');
+    if (mr.state !== 'opened' || mr.rebaseInProgress) {
+      throw new ApiError(
+        409,
+        'Failed to enqueue the rebase operation, possibly due to a long-lived transaction. Try again later.',
+      );
+    }
+    mr.mergeError = null;
+    core.requestRebase(p, mr, user);
+    res.status(202).json({ rebase_in_progress: true });
   });
 
   r.get('/projects/:id/merge_requests/:iid/approvals', (req, res) => {
@@ -306,6 +424,24 @@ export function apiRouter(core: Core): express.Router {
     );
     if (!outcome.ok) throw new ApiError(outcome.status, outcome.message);
     res.json(await mrJson(p, mr, user));
+  });
+
+  // --- protected branches -----------------------------------------------------------------
+
+  // Exact names only, as GitLab: a wildcard rule is found under its own name (`release/*`).
+  const protectedId = (p: ProjectRec, name: string): number => p.id * 1000 + [...p.protectedBranches].indexOf(name) + 1;
+  r.get('/projects/:id/protected_branches', (req, res) => {
+    const p = loadProject(req, res, ACCESS_LEVEL.developer);
+    const search = str(req, 'search');
+    const names = [...p.protectedBranches].filter((n) => !search || n.includes(search));
+    res.json(paginate(req, res, core.baseUrl, names).map((n) => json.protectedBranch(p, n, protectedId(p, n))));
+  });
+
+  r.get('/projects/:id/protected_branches/:name', (req, res) => {
+    const p = loadProject(req, res, ACCESS_LEVEL.developer);
+    const name = String(req.params.name);
+    if (!p.protectedBranches.has(name)) throw new ApiError(404, '404 Not found');
+    res.json(json.protectedBranch(p, name, protectedId(p, name)));
   });
 
   // --- pipelines --------------------------------------------------------------------------

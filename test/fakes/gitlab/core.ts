@@ -2,8 +2,9 @@
 // pipelines progress. The HTTP layers (api.ts, smartHttp.ts) and the test-facing FakeGitLab
 // class all go through here, so a push over HTTP and `fake.commit()` have the same effects.
 import crypto from 'node:crypto';
-import { commitInfo, commitsBetween } from './git';
+import { commitInfo, commitsBetween, rebaseCommits, revParse, updateRef } from './git';
 import {
+  hookLabel,
   hookTime,
   mergeRequestHook,
   noteHook,
@@ -12,7 +13,7 @@ import {
   type MrHookExtras,
   type PayloadContext,
 } from './payloads';
-import { approvalsLeft, isDraft, isFinalStatus } from './rules';
+import { approvalsLeft, isDraft, isFinalStatus, pushRuleViolation } from './rules';
 import {
   now,
   Store,
@@ -25,7 +26,7 @@ import {
   type ProjectRec,
   type UserRec,
 } from './store';
-import type { FakePipelineStatus, PipelinePolicy } from './types';
+import type { FakePipelineStatus, PipelinePolicy, SudoRequest } from './types';
 import { WebhookQueue, type WebhookTarget } from './webhooks';
 
 export interface RefChange {
@@ -37,6 +38,9 @@ export interface RefChange {
 /** Admins act like owners everywhere without being members. */
 const ADMIN_LEVEL = 60;
 
+/** GitLab's merge_error after a failed API rebase (MergeRequests::RebaseService::REBASE_ERROR). */
+export const REBASE_ERROR = 'Rebase failed: Rebase locally, resolve all conflicts, then push the branch.';
+
 export interface MrPatch {
   title?: string;
   description?: string;
@@ -44,6 +48,13 @@ export interface MrPatch {
   squash?: boolean;
   targetBranch?: string;
   stateEvent?: 'close' | 'reopen';
+  /** The complete new set of label titles. */
+  labels?: string[];
+}
+
+/** Label titles as GitLab keeps them: unique, trimmed, sorted. */
+export function normalizeLabels(titles: string[]): string[] {
+  return [...new Set(titles.map((t) => t.trim()).filter((t) => t.length > 0))].sort((a, b) => a.localeCompare(b));
 }
 
 export class Core implements PayloadContext {
@@ -52,6 +63,11 @@ export class Core implements PayloadContext {
   baseUrl = '';
   webhook: WebhookTarget;
   pipelinePolicy: PipelinePolicy | undefined;
+  rebaseDelayMs: number;
+  /** Every REST request an admin made with Sudo, oldest first. */
+  readonly sudoRequests: SudoRequest[] = [];
+  /** Background work (API rebases) that stop() waits for. */
+  private readonly inflight = new Set<Promise<unknown>>();
   private readonly locks = new Map<number, Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pipelineListeners = new Set<(p: PipelineRec) => void>();
@@ -60,9 +76,10 @@ export class Core implements PayloadContext {
 
   constructor(
     readonly reposDir: string,
-    opts: { webhook: WebhookTarget; pipelinePolicy?: PipelinePolicy; log: (m: string) => void },
+    opts: { webhook: WebhookTarget; pipelinePolicy?: PipelinePolicy; log: (m: string) => void; rebaseDelayMs?: number },
   ) {
     this.log = opts.log;
+    this.rebaseDelayMs = opts.rebaseDelayMs ?? 100;
     this.webhook = opts.webhook;
     this.pipelinePolicy = opts.pipelinePolicy;
     this.hooks = new WebhookQueue(
@@ -76,6 +93,26 @@ export class Core implements PayloadContext {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.hooks.stop();
+  }
+
+  /** Resolves once background work already started (a running rebase) has finished. */
+  async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Runs `fn` after `ms` unless the fake stops first; stop()/drain() know about it. */
+  later(ms: number, fn: () => Promise<void> | void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      const run = Promise.resolve()
+        .then(fn)
+        .catch((e: unknown) =>
+          this.log(`fake gitlab: background task failed: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      this.inflight.add(run);
+      void run.finally(() => this.inflight.delete(run));
+    }, ms);
+    this.timers.add(t);
   }
 
   // --- access -----------------------------------------------------------------------------
@@ -109,6 +146,7 @@ export class Core implements PayloadContext {
    * an "update" hook carrying `oldrev`, and a new pipeline per pushed head. Call under withLock.
    */
   async applyRefChanges(p: ProjectRec, changes: RefChange[], actor: UserRec): Promise<void> {
+    const resets: MrRec[] = [];
     for (const c of changes) {
       if (!c.ref.startsWith('refs/heads/') || c.before === c.after) continue;
       const branch = c.ref.slice('refs/heads/'.length);
@@ -130,7 +168,8 @@ export class Core implements PayloadContext {
         mr.headSha = c.after;
         mr.headHistory.push(c.after);
         mr.updatedAt = now();
-        if (p.resetApprovalsOnPush) mr.approverIds = [];
+        // GitLab keeps approvals when the new head is the result of its own rebase.
+        if (p.resetApprovalsOnPush && c.after !== mr.rebaseCommitSha) resets.push(mr);
         this.mrHook(p, mr, actor, {
           action: 'update',
           oldrev,
@@ -139,6 +178,67 @@ export class Core implements PayloadContext {
       }
       this.createPipeline(p, c.after, branch, c.before, actor);
     }
+    for (const mr of resets) {
+      // GitLab resets in a background worker; approvals given meanwhile are swept away too.
+      if (p.approvalResetDelayMs > 0) this.later(p.approvalResetDelayMs, () => this.resetApprovals(p, mr, actor));
+      else this.resetApprovals(p, mr, actor);
+    }
+  }
+
+  /** What "Remove all approvals when commits are added to the source branch" does. */
+  resetApprovals(p: ProjectRec, mr: MrRec, pusher: UserRec): void {
+    if (mr.state !== 'opened' || mr.approverIds.length === 0) return;
+    const names = mr.approverIds.map((id) => `@${this.store.userById(id)?.username ?? id}`).join(' and ');
+    mr.approverIds = [];
+    mr.updatedAt = now();
+    this.addNote(p, mr, pusher, `reset approvals from ${names} by pushing to the branch`, { system: true });
+  }
+
+  // --- rebase -----------------------------------------------------------------------------
+
+  /**
+   * PUT /merge_requests/:iid/rebase: marks the rebase in progress and runs it later, as
+   * GitLab's Sidekiq job does. The caller checked permissions and that none is running.
+   */
+  requestRebase(p: ProjectRec, mr: MrRec, actor: UserRec): void {
+    mr.rebaseInProgress = true;
+    this.later(this.rebaseDelayMs, async () => {
+      try {
+        await this.withLock(p, () => this.rebase(p, mr, actor));
+      } finally {
+        mr.rebaseInProgress = false;
+      }
+    });
+  }
+
+  private async rebase(p: ProjectRec, mr: MrRec, actor: UserRec): Promise<void> {
+    if (mr.state !== 'opened') return;
+    const ref = `refs/heads/${mr.sourceBranch}`;
+    const [source, target] = await Promise.all([
+      revParse(p.repoDir, ref),
+      revParse(p.repoDir, `refs/heads/${mr.targetBranch}`),
+    ]);
+    if (!source || !target) {
+      mr.mergeError = REBASE_ERROR;
+      return;
+    }
+    const result = await rebaseCommits(p.repoDir, source, target, { name: actor.name, email: actor.email });
+    if (!result.ok) {
+      // GitLab leaves the branch as it was and says why on the MR.
+      mr.mergeError = REBASE_ERROR;
+      return;
+    }
+    if (result.sha !== source) {
+      const violation = pushRuleViolation(p, await commitsBetween(p.repoDir, result.sha, [target], 1000));
+      if (violation) {
+        mr.mergeError = `Rebase failed: ${violation}`;
+        return;
+      }
+      mr.rebaseCommitSha = result.sha;
+      await updateRef(p.repoDir, ref, result.sha, source);
+      await this.applyRefChanges(p, [{ ref, before: source, after: result.sha }], actor);
+    }
+    mr.mergeError = null;
   }
 
   // --- pipelines --------------------------------------------------------------------------
@@ -213,6 +313,7 @@ export class Core implements PayloadContext {
       assigneeIds: number[];
       squash: boolean;
       headSha: string;
+      labels: string[];
     },
   ): MrRec {
     const duplicate = this.store
@@ -222,6 +323,7 @@ export class Core implements PayloadContext {
       throw new Error(`Another open merge request already exists for this source branch: !${duplicate.iid}`);
     }
     const at = now();
+    for (const title of normalizeLabels(f.labels)) this.store.label(p, title);
     const mr: MrRec = {
       id: this.store.newMrId(),
       iid: p.nextMrIid++,
@@ -237,6 +339,10 @@ export class Core implements PayloadContext {
       headSha: f.headSha,
       headHistory: [f.headSha],
       approverIds: [],
+      labels: normalizeLabels(f.labels),
+      rebaseInProgress: false,
+      mergeError: null,
+      rebaseCommitSha: null,
       discussions: [],
       createdAt: at,
       updatedAt: at,
@@ -277,6 +383,15 @@ export class Core implements PayloadContext {
     if (patch.targetBranch !== undefined && patch.targetBranch !== mr.targetBranch) {
       changes.target_branch = { previous: mr.targetBranch, current: patch.targetBranch };
       mr.targetBranch = patch.targetBranch;
+    }
+    if (patch.labels !== undefined) {
+      const next = normalizeLabels(patch.labels);
+      if (next.join('\n') !== mr.labels.join('\n')) {
+        const asHook = (titles: string[]): Array<Record<string, unknown>> =>
+          titles.map((t) => hookLabel(this, p, this.store.label(p, t)));
+        changes.labels = { previous: asHook(mr.labels), current: asHook(next) };
+        mr.labels = next;
+      }
     }
     if (patch.assigneeIds !== undefined && !sameIds(patch.assigneeIds, mr.assigneeIds)) {
       const previous = mr.assigneeIds;
@@ -320,6 +435,17 @@ export class Core implements PayloadContext {
     mr.updatedAt = now();
     this.addNote(p, mr, actor, 'approved this merge request', { system: true });
     this.mrHook(p, mr, actor, { action: approvalsLeft(p, mr) === 0 ? 'approved' : 'approval' });
+  }
+
+  /** GitLab sends "unapproval" per withdrawn approval and "unapproved" when it drops below the rule. */
+  unapprove(p: ProjectRec, mr: MrRec, actor: UserRec): void {
+    if (!mr.approverIds.includes(actor.id)) return;
+    const wasApproved = approvalsLeft(p, mr) === 0;
+    mr.approverIds = mr.approverIds.filter((id) => id !== actor.id);
+    mr.updatedAt = now();
+    this.addNote(p, mr, actor, 'unapproved this merge request', { system: true });
+    const nowApproved = approvalsLeft(p, mr) === 0;
+    this.mrHook(p, mr, actor, { action: wasApproved && !nowApproved ? 'unapproved' : 'unapproval' });
   }
 
   /** A comment (individual note), a resolvable thread, or a system note (no Note Hook). */

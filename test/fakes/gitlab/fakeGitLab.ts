@@ -17,8 +17,7 @@ import {
   logSync,
   revParse,
   revParseSync,
-  updateRef,
-} from './git';
+  updateRef, commitInfo } from './git';
 import { smartHttp } from './smartHttp';
 import {
   isDraftTitle,
@@ -33,6 +32,7 @@ import {
 import {
   ACCESS_LEVEL,
   type AddProjectOptions,
+  type AddUserOptions,
   type CommitOptions,
   type CreateMergeRequestOptions,
   type FakeCommit,
@@ -44,7 +44,9 @@ import {
   type FakeProject,
   type FakeUser,
   type PipelinePolicy,
+  type ProjectSettings,
   type Role,
+  type SudoRequest,
   type WebhookDelivery,
 } from './types';
 import { gitHttpUrl, mrWebUrl, pipelineWebUrl, projectWebUrl } from './urls';
@@ -70,6 +72,7 @@ export class FakeGitLab {
       webhook: { url: opts.webhookUrl, secret: opts.webhookSecret },
       pipelinePolicy: opts.pipelinePolicy,
       log,
+      rebaseDelayMs: opts.rebaseDelayMs,
     });
 
     const app = express();
@@ -94,6 +97,7 @@ export class FakeGitLab {
 
   async stop(): Promise<void> {
     this.core.stop();
+    await this.core.drain();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -112,7 +116,7 @@ export class FakeGitLab {
 
   // --- users and projects -----------------------------------------------------------------
 
-  addUser(u: { username: string; name: string; email?: string; admin?: boolean }): FakeUser {
+  addUser(u: AddUserOptions): FakeUser {
     return toUser(this.core.store.addUser(u));
   }
 
@@ -138,8 +142,12 @@ export class FakeGitLab {
       mergeMethod: opts.mergeMethod ?? 'merge',
       protectedBranches: new Set(opts.protectedBranches ?? [defaultBranch]),
       onlyAllowMergeIfPipelineSucceeds: opts.onlyAllowMergeIfPipelineSucceeds ?? true,
+      allowMergeOnSkippedPipeline: opts.allowMergeOnSkippedPipeline ?? false,
       onlyAllowMergeIfAllDiscussionsAreResolved: opts.onlyAllowMergeIfAllDiscussionsAreResolved ?? true,
       resetApprovalsOnPush: opts.resetApprovalsOnPush ?? false,
+      approvalResetDelayMs: opts.approvalResetDelayMs ?? 0,
+      pushRule: opts.pushRule ? { ...opts.pushRule } : undefined,
+      labels: new Map(),
       repoDir: path.join(this.core.reposDir, `${projectPath}.git`),
       createdAt: now(),
       nextMrIid: 1,
@@ -171,6 +179,25 @@ export class FakeGitLab {
       httpUrl: gitHttpUrl(this.url, p),
       repoDir: p.repoDir,
     };
+  }
+
+  /**
+   * Changes project settings after creation, as a maintainer would in Settings. Only the keys
+   * given change; `pushRule: null` removes the push rule.
+   */
+  setProjectOption(projectPath: string, settings: ProjectSettings): void {
+    const p = this.core.store.requireProject(projectPath);
+    if (settings.approvalsRequired !== undefined) p.approvalsRequired = settings.approvalsRequired;
+    if (settings.resetApprovalsOnPush !== undefined) p.resetApprovalsOnPush = settings.resetApprovalsOnPush;
+    if (settings.approvalResetDelayMs !== undefined) p.approvalResetDelayMs = settings.approvalResetDelayMs;
+    if (settings.mergeMethod !== undefined) p.mergeMethod = settings.mergeMethod;
+    if (settings.onlyAllowMergeIfPipelineSucceeds !== undefined)
+      p.onlyAllowMergeIfPipelineSucceeds = settings.onlyAllowMergeIfPipelineSucceeds;
+    if (settings.onlyAllowMergeIfAllDiscussionsAreResolved !== undefined)
+      p.onlyAllowMergeIfAllDiscussionsAreResolved = settings.onlyAllowMergeIfAllDiscussionsAreResolved;
+    if (settings.allowMergeOnSkippedPipeline !== undefined) p.allowMergeOnSkippedPipeline = settings.allowMergeOnSkippedPipeline;
+    if (settings.protectedBranches !== undefined) p.protectedBranches = new Set(settings.protectedBranches);
+    if (settings.pushRule !== undefined) p.pushRule = settings.pushRule === null ? undefined : { ...settings.pushRule };
   }
 
   /** Adds or changes a member's role. */
@@ -248,6 +275,12 @@ export class FakeGitLab {
   }
 
   /** Commits on a branch, newest first. */
+  /** The full message of a commit (subject, body and trailers). */
+  async commitMessage(projectPath: string, sha: string): Promise<string> {
+    const repo = this.core.store.requireProject(projectPath).repoDir;
+    return (await commitInfo(repo, sha)).message;
+  }
+
   log(projectPath: string, branch: string, max = 50): FakeCommit[] {
     const repo = this.core.store.requireProject(projectPath).repoDir;
     return logSync(repo, `refs/heads/${branch}`, max).map((c) => ({
@@ -273,6 +306,7 @@ export class FakeGitLab {
       assigneeIds: (o.assignees ?? []).map((u) => this.core.store.requireUser(u).id),
       squash: o.squash ?? false,
       headSha: head,
+      labels: o.labels ?? [],
     });
     return this.toMr(p, mr);
   }
@@ -284,9 +318,24 @@ export class FakeGitLab {
     this.core.updateMr(p, mr, this.actor(mr, by), { assigneeIds: ids });
   }
 
+  /** `username` approves (no permission checks; the REST endpoint has them). */
   approve(projectPath: string, iid: number, username: string): void {
     const { p, mr } = this.find(projectPath, iid);
     this.core.approve(p, mr, this.core.store.requireUser(username));
+  }
+
+  unapprove(projectPath: string, iid: number, username: string): void {
+    const { p, mr } = this.find(projectPath, iid);
+    this.core.unapprove(p, mr, this.core.store.requireUser(username));
+  }
+
+  /**
+   * Replaces the MR's labels, acting as `by` (default: the author); creates missing project
+   * labels. Sends a Merge Request Hook with `changes.labels` when the set changed.
+   */
+  setLabels(projectPath: string, iid: number, labels: string[], by?: string): void {
+    const { p, mr } = this.find(projectPath, iid);
+    this.core.updateMr(p, mr, this.actor(mr, by), { labels });
   }
 
   setDraft(projectPath: string, iid: number, draft: boolean, by?: string): void {
@@ -411,6 +460,11 @@ export class FakeGitLab {
     return this.core.hooks.deliveries;
   }
 
+  /** REST requests made with `Sudo` by admin tokens, oldest first. */
+  get sudoRequests(): readonly SudoRequest[] {
+    return this.core.sudoRequests;
+  }
+
   /** Resolves once every queued hook has been sent (or failed). */
   webhooksIdle(): Promise<void> {
     return this.core.hooks.idle();
@@ -457,6 +511,9 @@ export class FakeGitLab {
       author: name(mr.authorId),
       assignees: mr.assigneeIds.map(name),
       approvedBy: mr.approverIds.map(name),
+      labels: [...mr.labels],
+      rebaseInProgress: mr.rebaseInProgress,
+      mergeError: mr.mergeError,
       squash: mr.squash,
       mergeCommitSha: mr.mergeCommitSha,
       mergedCommitSha: mr.mergedCommitSha,
@@ -492,5 +549,13 @@ export class FakeGitLab {
 }
 
 function toUser(u: UserRec): FakeUser {
-  return { id: u.id, username: u.username, name: u.name, email: u.email, token: u.token, admin: u.admin };
+  return {
+    id: u.id,
+    username: u.username,
+    name: u.name,
+    email: u.email,
+    token: u.token,
+    admin: u.admin,
+    publicEmail: u.publicEmail,
+  };
 }

@@ -2,6 +2,7 @@
 // are synchronous so tests can call them without awaiting; everything on a request path is async.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { CommitInfo } from './store';
 
@@ -63,9 +64,13 @@ export function gitSync(repo: string, args: string[], opts: RunOptions = {}): Ru
 }
 
 export function git(repo: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const full = ['--git-dir', repo, ...args];
+  return spawnGit(['--git-dir', repo, ...args], opts);
+}
+
+/** Runs git with exactly these arguments (e.g. in a worktree via `cwd`). */
+function spawnGit(full: string[], opts: RunOptions & { cwd?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', full, { env: gitEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', full, { cwd: opts.cwd, env: gitEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -82,18 +87,33 @@ export function git(repo: string, args: string[], opts: RunOptions = {}): Promis
 
 // --- repository setup -------------------------------------------------------------------------
 
-/** Enforces protected branches for pushes over HTTP, printing GitLab's own refusal messages. */
+/**
+ * Enforces protected branches (names may be `*` wildcards, as on GitLab) and the push rule for
+ * pushes over HTTP, printing GitLab's own refusal messages.
+ */
 const PRE_RECEIVE = `#!/bin/sh
-# Installed by the fake GitLab. The HTTP bridge passes the project's protected branches and
-# whether the pusher may push to them; the fake's own writes (commit(), merges) bypass hooks.
+# Installed by the fake GitLab. The HTTP bridge passes the project's protected branches, whether
+# the pusher may push to them, and the push rule; the fake's own writes (commit(), merges, API
+# rebases) bypass hooks.
+set -f
 zero=0000000000000000000000000000000000000000
+is_protected() {
+  name=$1
+  old_ifs=$IFS
+  IFS=,
+  set -- $FAKE_GITLAB_PROTECTED
+  IFS=$old_ifs
+  for pattern in "$@"; do
+    case "$name" in $pattern) return 0 ;; esac
+  done
+  return 1
+}
+input=$(cat)
 while read old new ref; do
+  [ -z "$ref" ] && continue
   branch=\${ref#refs/heads/}
   [ "$branch" = "$ref" ] && continue
-  case ",$FAKE_GITLAB_PROTECTED," in
-    *",$branch,"*) ;;
-    *) continue ;;
-  esac
+  is_protected "$branch" || continue
   if [ "$new" = "$zero" ]; then
     echo "GitLab: You can only delete protected branches using the web interface."; exit 1
   fi
@@ -103,8 +123,41 @@ while read old new ref; do
   if [ "$old" != "$zero" ] && ! git merge-base --is-ancestor "$old" "$new"; then
     echo "GitLab: You are not allowed to force push code to a protected branch on this project."; exit 1
   fi
-done
+done <<REF_UPDATES
+$input
+REF_UPDATES
+if [ -n "$FAKE_GITLAB_COMMIT_MESSAGE_REGEX" ]; then
+  printf '%s\\n' "$input" | "$FAKE_GITLAB_NODE" "$(dirname "$0")/fake-gitlab-push-rules.js" || exit 1
+fi
 exit 0
+`;
+
+/**
+ * The push rule check that pre-receive runs with node when the project has a rule: every commit
+ * the push brings in (reachable from a new head but from no existing ref) must match the regex.
+ */
+const PUSH_RULES_SCRIPT = String.raw`// Installed by the fake GitLab (see pre-receive).
+'use strict';
+const { execFileSync } = require('node:child_process');
+const input = require('node:fs').readFileSync(0, 'utf8');
+const source = process.env.FAKE_GITLAB_COMMIT_MESSAGE_REGEX;
+const regex = new RegExp(source);
+const refusal =
+  process.env.FAKE_GITLAB_PUSH_RULE_MESSAGE || "Commit message does not follow the pattern '" + source + "'";
+const zero = '0'.repeat(40);
+const git = (args) => execFileSync('git', args, { encoding: 'utf8' });
+for (const line of input.split('\n')) {
+  const [, newrev, ref] = line.trim().split(/\s+/);
+  if (!ref || newrev === zero) continue;
+  const shas = git(['rev-list', newrev, '--not', '--all']).split('\n').filter(Boolean);
+  for (const sha of shas) {
+    const message = git(['log', '-1', '--format=%B', sha]).replace(/\n+$/, '');
+    if (!regex.test(message)) {
+      process.stdout.write('GitLab: ' + refusal + '\n');
+      process.exit(1);
+    }
+  }
+}
 `;
 
 /** Records exactly which refs a push changed, so the fake reacts like GitLab's post-receive. */
@@ -126,6 +179,7 @@ export function initBareRepoSync(repoDir: string, defaultBranch: string): void {
   fs.mkdirSync(hooks, { recursive: true });
   fs.writeFileSync(path.join(hooks, 'pre-receive'), PRE_RECEIVE, { mode: 0o755 });
   fs.writeFileSync(path.join(hooks, 'post-receive'), POST_RECEIVE, { mode: 0o755 });
+  fs.writeFileSync(path.join(hooks, 'fake-gitlab-push-rules.js'), PUSH_RULES_SCRIPT);
 }
 
 // --- writing commits ----------------------------------------------------------------------------
@@ -301,4 +355,40 @@ export async function listBranches(repo: string): Promise<Map<string, string>> {
     if (i > 0) out.set(line.slice(0, i), line.slice(i + 1));
   }
   return out;
+}
+
+// --- rebasing -----------------------------------------------------------------------------------
+
+export type RebaseResult = { ok: true; sha: string } | { ok: false; error: string };
+
+/**
+ * A real `git rebase` of `head` onto `onto` in a throwaway worktree of the bare repository, as
+ * `committer` (authors are kept; commit times are now, so the result is not deterministic).
+ * No ref is moved: the caller updates the branch.
+ */
+export async function rebaseCommits(
+  repo: string,
+  head: string,
+  onto: string,
+  committer: Identity,
+): Promise<RebaseResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-gitlab-rebase-'));
+  const env = { GIT_COMMITTER_NAME: committer.name, GIT_COMMITTER_EMAIL: committer.email };
+  try {
+    await git(repo, ['worktree', 'add', '--quiet', '--detach', dir, head]);
+    const failure = await spawnGit(['rebase', '--quiet', onto], { cwd: dir, env }).then(
+      () => undefined,
+      (e: unknown) => (e instanceof GitError ? e.stderr.trim() : String(e)),
+    );
+    if (failure !== undefined) {
+      await spawnGit(['rebase', '--abort'], { cwd: dir, env }).catch(() => undefined);
+      return { ok: false, error: failure || 'rebase failed' };
+    }
+    const { stdout } = await spawnGit(['rev-parse', 'HEAD'], { cwd: dir, env });
+    return { ok: true, sha: stdout.trim() };
+  } finally {
+    await git(repo, ['worktree', 'remove', '--force', dir]).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    await git(repo, ['worktree', 'prune']).catch(() => undefined);
+  }
 }

@@ -5,6 +5,7 @@ export { git, runGit, isolatedGitEnv, type GitResult } from './gitClient';
 export { ACCESS_LEVEL } from './types';
 export type {
   AddProjectOptions,
+  AddUserOptions,
   CommitOptions,
   CreateMergeRequestOptions,
   FakeCommit,
@@ -20,6 +21,9 @@ export type {
   MergeMethod,
   MergeRequestState,
   PipelinePolicy,
+  ProjectSettings,
+  PushRule,
   Role,
+  SudoRequest,
   WebhookDelivery,
 } from './types';

@@ -2,6 +2,7 @@
 // really writes the target branch of the bare repository.
 import {
   commitInfo,
+  commitsBetween,
   commitTree,
   deleteRef,
   isAncestor,
@@ -12,7 +13,7 @@ import {
   updateRef,
 } from './git';
 import type { Core } from './core';
-import { BLOCKER_MESSAGE, blockingDiscussionsResolved, stateBlocker } from './rules';
+import { BLOCKER_MESSAGE, blockingDiscussionsResolved, pushRuleViolation, stateBlocker } from './rules';
 import { now, ZERO_SHA, type MrRec, type ProjectRec, type UserRec } from './store';
 
 export interface GitMergeability {
@@ -81,7 +82,9 @@ export type MergeOutcome = { ok: true } | { ok: false; status: 401 | 405 | 406 |
 
 /**
  * PUT /merge_requests/:iid/merge. Checks run in GitLab's order: permission (401), state rules
- * (405), git mergeability (406), then the `sha` guard (409). Runs under the project lock.
+ * (405), git mergeability (406), the `sha` guard (409), then the push rule on the commits the
+ * merge would add to the target (405 + merge_error; GitLab itself may instead answer 200 with
+ * the MR still open and merge_error set). Runs under the project lock.
  */
 export async function mergeMr(
   core: Core,
@@ -103,6 +106,22 @@ export async function mergeMr(
   const who = { name: actor.name, email: actor.email };
   const squash = params.squash ?? mr.squash;
   const targetHead = git.targetHead;
+  const squashMessage = params.squashCommitMessage ?? `${mr.title}\n`;
+  const mergeMessage =
+    params.mergeCommitMessage ??
+    `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n\n${mr.title}\n\n` +
+      `See merge request ${p.path}!${mr.iid}\n`;
+  if (p.pushRule?.commitMessageRegex) {
+    const landing: Array<{ message: string }> = squash
+      ? [{ message: squashMessage }]
+      : await commitsBetween(p.repoDir, mr.headSha, [targetHead], 1000);
+    if (p.mergeMethod !== 'ff') landing.push({ message: mergeMessage });
+    const violation = pushRuleViolation(p, landing);
+    if (violation) {
+      mr.mergeError = violation;
+      return { ok: false, status: 405, message: violation };
+    }
+  }
   let squashSha: string | null = null;
   let newHead: string;
   let mergeCommit: string | null = null;
@@ -113,7 +132,7 @@ export async function mergeMr(
       p.repoDir,
       await treeOf(p.repoDir, mr.headSha),
       [parent],
-      params.squashCommitMessage ?? `${mr.title}\n`,
+      squashMessage,
       who,
     );
   }
@@ -123,10 +142,7 @@ export async function mergeMr(
   } else {
     const tree = await mergeTree(p.repoDir, targetHead, incoming);
     if (!tree) return { ok: false, status: 406, message: 'Branch cannot be merged' };
-    const message =
-      params.mergeCommitMessage ??
-      `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n\n${mr.title}\n\nSee merge request ${p.path}!${mr.iid}\n`;
-    mergeCommit = await commitTree(p.repoDir, tree, [targetHead, incoming], message, who);
+    mergeCommit = await commitTree(p.repoDir, tree, [targetHead, incoming], mergeMessage, who);
     newHead = mergeCommit;
   }
   try {
@@ -144,6 +160,7 @@ export async function mergeMr(
   mr.mergeCommitSha = mergeCommit;
   mr.squashCommitSha = squashSha;
   mr.mergedCommitSha = newHead;
+  mr.mergeError = null;
   core.mrHook(p, mr, actor, { action: 'merge' });
   const changes = [{ ref: `refs/heads/${mr.targetBranch}`, before: targetHead, after: newHead }];
   if (params.removeSourceBranch) {

@@ -67,3 +67,11 @@ export function required(req: Request, name: string): string {
   if (v === undefined || v === '') throw new ApiError(400, `${name} is missing`, 'error');
   return v;
 }
+
+/** A list parameter: an array, or one comma-separated string (`labels=a,b`). */
+export function strs(req: Request, name: string): string[] | undefined {
+  const v = raw(req, name);
+  if (v === undefined || v === null) return undefined;
+  const list = Array.isArray(v) ? v.map(String) : String(v).split(',');
+  return list.map((s) => s.trim()).filter((s) => s.length > 0);
+}

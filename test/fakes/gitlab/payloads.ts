@@ -1,7 +1,7 @@
 // Webhook bodies shaped like GitLab's (see @gitbeaker/core's Webhook*EventSchema and GitLab's
 // "Webhook events" docs). Only fields a bot could reasonably read are filled with real values.
-import { blockingDiscussionsResolved, isDraft, stateBlocker } from './rules';
-import type { CommitInfo, MrRec, NoteRec, PipelineRec, ProjectRec, Store, UserRec } from './store';
+import { blockingDiscussionsResolved, isDraft, isProtectedBranch, stateBlocker } from './rules';
+import type { CommitInfo, LabelRec, MrRec, NoteRec, PipelineRec, ProjectRec, Store, UserRec } from './store';
 import { ZERO_SHA } from './store';
 import type { MergeRequestState } from './types';
 import { avatarUrl, commitWebUrl, gitHttpUrl, gitSshUrl, mrWebUrl, pipelineWebUrl, projectWebUrl } from './urls';
@@ -70,6 +70,26 @@ function hookCommit(ctx: PayloadContext, p: ProjectRec, c: CommitInfo | undefine
   };
 }
 
+/** A label as hooks show it (MR hook `labels`, `object_attributes.labels`, `changes.labels`). */
+export function hookLabel(_ctx: PayloadContext, p: ProjectRec, l: LabelRec): Json {
+  return {
+    id: l.id,
+    title: l.title,
+    color: l.color,
+    project_id: p.id,
+    created_at: l.createdAt,
+    updated_at: l.createdAt,
+    template: false,
+    description: l.description,
+    type: 'ProjectLabel',
+    group_id: null,
+  };
+}
+
+function mrLabels(ctx: PayloadContext, p: ProjectRec, mr: MrRec): Json[] {
+  return mr.labels.map((t) => hookLabel(ctx, p, ctx.store.label(p, t)));
+}
+
 function users(ctx: PayloadContext, ids: number[]): UserRec[] {
   return ids.map((id) => ctx.store.userById(id)).filter((u): u is UserRec => u !== undefined);
 }
@@ -106,7 +126,7 @@ export function hookMrAttributes(ctx: PayloadContext, p: ProjectRec, mr: MrRec):
     merge_commit_sha: mr.mergeCommitSha,
     merge_status: 'unchecked', // git mergeability, which hooks do not wait for
     detailed_merge_status: blocker ?? 'checking',
-    merge_error: null,
+    merge_error: mr.mergeError,
     merge_when_pipeline_succeeds: false,
     merge_user_id: mr.mergedById,
     squash: mr.squash,
@@ -114,7 +134,7 @@ export function hookMrAttributes(ctx: PayloadContext, p: ProjectRec, mr: MrRec):
     source: hookProject(ctx, p),
     target: hookProject(ctx, p),
     last_commit: hookCommit(ctx, p, ctx.store.commits.get(mr.headSha), mr.headSha),
-    labels: [],
+    labels: mrLabels(ctx, p, mr),
     time_estimate: 0,
     total_time_spent: 0,
     time_change: 0,
@@ -146,7 +166,7 @@ export function mergeRequestHook(
     user: hookUser(ctx, actor),
     project: hookProject(ctx, p),
     object_attributes: attrs,
-    labels: [],
+    labels: mrLabels(ctx, p, mr),
     changes: extras.changes ?? {},
     repository: hookRepository(ctx, p),
     assignees: users(ctx, mr.assigneeIds).map((u) => hookUser(ctx, u)),
@@ -251,7 +271,7 @@ export function pushHook(
     before: change.before,
     after: change.after,
     ref: change.ref,
-    ref_protected: p.protectedBranches.has(branch),
+    ref_protected: isProtectedBranch(p, branch),
     checkout_sha: change.after === ZERO_SHA ? null : change.after,
     message: null,
     user_id: actor.id,

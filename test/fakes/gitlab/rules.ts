@@ -1,6 +1,7 @@
 // GitLab's merge rules that depend only on recorded state (no git): shared by the API's
 // detailed_merge_status, the merge endpoint's 405 answer and the hooks.
-import { isDraftTitle, type MrRec, type PipelineRec, type ProjectRec, type Store } from './store';
+import { isDraftTitle, type CommitInfo, type MrRec, type PipelineRec, type ProjectRec, type Store } from './store';
+import type { PushRule } from './types';
 
 export type StateBlocker =
   | 'not_open'
@@ -47,7 +48,8 @@ export function stateBlocker(store: Store, p: ProjectRec, mr: MrRec): StateBlock
     const pl = headPipeline(store, p, mr);
     if (!pl) return 'ci_must_pass';
     if (!isFinalStatus(pl.status)) return 'ci_still_running';
-    if (pl.status !== 'success') return 'ci_must_pass';
+    const passed = pl.status === 'success' || (pl.status === 'skipped' && p.allowMergeOnSkippedPipeline);
+    if (!passed) return 'ci_must_pass';
   }
   if (approvalsLeft(p, mr) > 0) return 'not_approved';
   return undefined;
@@ -62,3 +64,39 @@ export const BLOCKER_MESSAGE: Record<StateBlocker, string> = {
   ci_still_running: '405 Method Not Allowed: pipeline is still running',
   not_approved: '405 Method Not Allowed: merge request is not approved',
 };
+
+/**
+ * GitLab's protected branch names may be wildcards (`release/*`): `*` matches anything,
+ * slashes included; everything else is literal.
+ */
+export function matchesBranchPattern(pattern: string, branch: string): boolean {
+  if (!pattern.includes('*')) return pattern === branch;
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(branch);
+}
+
+export function isProtectedBranch(p: ProjectRec, branch: string): boolean {
+  for (const pattern of p.protectedBranches) if (matchesBranchPattern(pattern, branch)) return true;
+  return false;
+}
+
+/** GitLab's default refusal text for a commit message that does not match the push rule. */
+export function pushRuleMessage(rule: PushRule): string {
+  return rule.rejectMessage ?? `Commit message does not follow the pattern '${rule.commitMessageRegex ?? ''}'`;
+}
+
+/** Tests a commit message as the push rule does: the whole message, trailing newlines removed. */
+export function messageAllowed(rule: PushRule | undefined, message: string): boolean {
+  if (!rule?.commitMessageRegex) return true;
+  return new RegExp(rule.commitMessageRegex).test(message.replace(/\n+$/, ''));
+}
+
+/** The refusal text when any of these commits breaks the project's push rule. */
+export function pushRuleViolation(p: ProjectRec, messages: Array<Pick<CommitInfo, 'message'>>): string | undefined {
+  const rule = p.pushRule;
+  if (!rule?.commitMessageRegex) return undefined;
+  return messages.every((c) => messageAllowed(rule, c.message)) ? undefined : pushRuleMessage(rule);
+}

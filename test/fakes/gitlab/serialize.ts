@@ -2,8 +2,8 @@
 // *Schema types) use. Times are ISO 8601 here, unlike in hooks.
 import type { Core } from './core';
 import type { MergeView } from './merge';
-import { approvalsLeft, headPipeline, isDraft } from './rules';
-import type { CommitInfo, MrRec, NoteRec, PipelineRec, ProjectRec, UserRec } from './store';
+import { approvalsLeft, headPipeline, isDraft, isProtectedBranch } from './rules';
+import type { CommitInfo, LabelRec, MrRec, NoteRec, PipelineRec, ProjectRec, UserRec } from './store';
 import { ACCESS_LEVEL } from './types';
 import {
   avatarUrl,
@@ -30,12 +30,28 @@ export function basicUser(core: Core, u: UserRec): Json {
   };
 }
 
+/**
+ * GET /users/:id. Like GitLab: everyone sees `public_email`; only admins also get `email` and
+ * `is_admin` (GitLab's UserWithAdmin entity).
+ */
+export function user(core: Core, u: UserRec, viewer: UserRec): Json {
+  return {
+    ...basicUser(core, u),
+    created_at: u.createdAt,
+    bio: '',
+    location: '',
+    public_email: u.publicEmail ?? '',
+    bot: false,
+    ...(viewer.admin ? { email: u.email, is_admin: u.admin } : {}),
+  };
+}
+
 /** GET /user: the caller sees their own email and admin flag. */
 export function currentUser(core: Core, u: UserRec): Json {
   return {
     ...basicUser(core, u),
     email: u.email,
-    public_email: null,
+    public_email: u.publicEmail ?? '',
     is_admin: u.admin,
     bot: false,
     created_at: u.createdAt,
@@ -100,7 +116,7 @@ export function commit(core: Core, p: ProjectRec, c: CommitInfo): Json {
 }
 
 export function branch(core: Core, p: ProjectRec, name: string, c: CommitInfo, viewerLevel: number): Json {
-  const isProtected = p.protectedBranches.has(name);
+  const isProtected = isProtectedBranch(p, name);
   return {
     name,
     merged: false,
@@ -111,6 +127,23 @@ export function branch(core: Core, p: ProjectRec, name: string, c: CommitInfo, v
     can_push: viewerLevel >= (isProtected ? ACCESS_LEVEL.maintainer : ACCESS_LEVEL.developer),
     web_url: `${projectWebUrl(core.baseUrl, p)}/-/tree/${name}`,
     commit: commit(core, p, c),
+  };
+}
+
+/** GET /protected_branches/:name: maintainers may push and merge, nobody may force-push. */
+export function protectedBranch(p: ProjectRec, name: string, id: number): Json {
+  const maintainers = [
+    { id, access_level: 40, access_level_description: 'Maintainers', user_id: null, group_id: null },
+  ];
+  return {
+    id,
+    name,
+    push_access_levels: maintainers,
+    merge_access_levels: maintainers,
+    unprotect_access_levels: maintainers,
+    allow_force_push: false,
+    code_owner_approval_required: false,
+    inherited: false,
   };
 }
 
@@ -188,7 +221,61 @@ function users(core: Core, ids: number[]): Json[] {
     .map((u) => basicUser(core, u));
 }
 
-export function mergeRequest(core: Core, p: ProjectRec, mr: MrRec, view: MergeView, viewer: UserRec): Json {
+export interface MrJsonOptions {
+  /** `include_rebase_in_progress=true` on GET /merge_requests/:iid. */
+  includeRebaseInProgress?: boolean;
+  /** `with_labels_details=true`: label objects instead of titles. */
+  labelDetails?: boolean;
+  /** List endpoints leave out what only the single-MR answer has (merge_error, pipelines, ...). */
+  list?: boolean;
+}
+
+/** Fields GitLab's list endpoints do not include (MergeRequestBasic vs MergeRequest entity). */
+const SINGLE_MR_ONLY = [
+  'merge_error',
+  'pipeline',
+  'head_pipeline',
+  'diff_refs',
+  'user',
+  'subscribed',
+  'changes_count',
+  'first_contribution',
+];
+
+export function label(p: ProjectRec, l: LabelRec): Json {
+  return {
+    id: l.id,
+    name: l.title,
+    color: l.color,
+    text_color: '#FFFFFF',
+    description: l.description,
+    description_html: '',
+    project_id: p.id,
+  };
+}
+
+export function mergeRequest(
+  core: Core,
+  p: ProjectRec,
+  mr: MrRec,
+  view: MergeView,
+  viewer: UserRec,
+  opts: MrJsonOptions = {},
+): Json {
+  const out = fullMergeRequest(core, p, mr, view, viewer, opts);
+  if (opts.includeRebaseInProgress) out.rebase_in_progress = mr.rebaseInProgress;
+  if (opts.list) for (const key of SINGLE_MR_ONLY) delete out[key];
+  return out;
+}
+
+function fullMergeRequest(
+  core: Core,
+  p: ProjectRec,
+  mr: MrRec,
+  view: MergeView,
+  viewer: UserRec,
+  opts: MrJsonOptions,
+): Json {
   const author = core.store.userById(mr.authorId);
   const assignees = users(core, mr.assigneeIds);
   const head = headPipeline(core.store, p, mr);
@@ -220,7 +307,7 @@ export function mergeRequest(core: Core, p: ProjectRec, mr: MrRec, view: MergeVi
     reviewers: [],
     source_project_id: p.id,
     target_project_id: p.id,
-    labels: [],
+    labels: opts.labelDetails ? mr.labels.map((t) => label(p, core.store.label(p, t))) : [...mr.labels],
     draft,
     work_in_progress: draft,
     milestone: null,
@@ -251,7 +338,7 @@ export function mergeRequest(core: Core, p: ProjectRec, mr: MrRec, view: MergeVi
     diff_refs: view.git
       ? { base_sha: view.git.baseSha ?? null, head_sha: mr.headSha, start_sha: view.git.targetHead ?? null }
       : null,
-    merge_error: null,
+    merge_error: mr.mergeError,
     first_contribution: false,
     user: { can_merge: core.accessLevel(p, viewer) >= ACCESS_LEVEL.developer },
   };

@@ -85,6 +85,14 @@ async function runBackend(
     FAKE_GITLAB_PROTECTED: [...p.protectedBranches].join(','),
     FAKE_GITLAB_CAN_PUSH_PROTECTED: level >= ACCESS_LEVEL.maintainer ? '1' : '0',
     FAKE_GITLAB_PUSH_LOG: pushLog,
+    // Only set when the project has a push rule: pre-receive then runs the check with node.
+    ...(p.pushRule?.commitMessageRegex
+      ? {
+          FAKE_GITLAB_COMMIT_MESSAGE_REGEX: p.pushRule.commitMessageRegex,
+          FAKE_GITLAB_PUSH_RULE_MESSAGE: p.pushRule.rejectMessage ?? '',
+          FAKE_GITLAB_NODE: process.execPath,
+        }
+      : {}),
   });
   const optional: Array<[string, string]> = [
     ['CONTENT_LENGTH', 'content-length'],

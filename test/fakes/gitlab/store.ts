@@ -1,7 +1,7 @@
 // In-memory records of the fake GitLab. Git data (branches, commits) is NOT kept here: the bare
 // repositories are the truth for that, so a real `git push` and the API always agree.
 import crypto from 'node:crypto';
-import type { FakePipelineStatus, MergeMethod, MergeRequestState } from './types';
+import type { AddUserOptions, FakePipelineStatus, MergeMethod, MergeRequestState, PushRule } from './types';
 
 export interface UserRec {
   id: number;
@@ -10,6 +10,15 @@ export interface UserRec {
   email: string;
   token: string;
   admin: boolean;
+  publicEmail: string | null;
+  createdAt: string;
+}
+
+export interface LabelRec {
+  id: number;
+  title: string;
+  color: string;
+  description: string | null;
   createdAt: string;
 }
 
@@ -26,8 +35,13 @@ export interface ProjectRec {
   mergeMethod: MergeMethod;
   protectedBranches: Set<string>;
   onlyAllowMergeIfPipelineSucceeds: boolean;
+  allowMergeOnSkippedPipeline: boolean;
   onlyAllowMergeIfAllDiscussionsAreResolved: boolean;
   resetApprovalsOnPush: boolean;
+  approvalResetDelayMs: number;
+  pushRule: PushRule | undefined;
+  /** Project labels by title, created on first use. */
+  labels: Map<string, LabelRec>;
   repoDir: string;
   createdAt: string;
   nextMrIid: number;
@@ -70,6 +84,14 @@ export interface MrRec {
   /** Every head the MR had, oldest first: the MR's pipelines are those for these SHAs. */
   headHistory: string[];
   approverIds: number[];
+  /** Label titles, sorted like GitLab lists them. */
+  labels: string[];
+  /** Set while an API rebase is queued or running (GitLab's rebase_jid). */
+  rebaseInProgress: boolean;
+  /** GitLab's merge_error: why the last rebase or merge failed. */
+  mergeError: string | null;
+  /** Heads written by API rebases: pushes of these do not reset approvals (GitLab's rebase_commit_sha). */
+  rebaseCommitSha: string | null;
   discussions: DiscussionRec[];
   createdAt: string;
   updatedAt: string;
@@ -138,8 +160,9 @@ export class Store {
   private nextMrId = 1001;
   private nextNoteId = 5001;
   private nextPipelineId = 101;
+  private nextLabelId = 201;
 
-  addUser(u: { username: string; name: string; email?: string; admin?: boolean }): UserRec {
+  addUser(u: AddUserOptions): UserRec {
     if (this.userByUsername(u.username)) throw new Error(`user ${u.username} exists`);
     const rec: UserRec = {
       id: this.nextUserId++,
@@ -148,6 +171,7 @@ export class Store {
       email: u.email ?? `${u.username}@example.test`,
       token: `glpat-${crypto.randomBytes(15).toString('base64url')}`,
       admin: u.admin ?? false,
+      publicEmail: u.publicEmail ?? null,
       createdAt: now(),
     };
     this.users.set(rec.id, rec);
@@ -215,6 +239,16 @@ export class Store {
 
   newNote(fields: Omit<NoteRec, 'id'>): NoteRec {
     return { id: this.nextNoteId++, ...fields };
+  }
+
+  /** The project's label with this title, created (GitLab's default color) when missing. */
+  label(p: ProjectRec, title: string): LabelRec {
+    let l = p.labels.get(title);
+    if (!l) {
+      l = { id: this.nextLabelId++, title, color: '#6699cc', description: null, createdAt: now() };
+      p.labels.set(title, l);
+    }
+    return l;
   }
 
   newPipelineId(): number {

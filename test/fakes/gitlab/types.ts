@@ -49,6 +49,8 @@ export interface FakeGitLabOptions {
   pipelinePolicy?: PipelinePolicy;
   /** Where webhook failures and server errors are reported; console.warn by default. */
   log?: (message: string) => void;
+  /** How long an API rebase (PUT .../rebase) stays "in progress" before it runs; default 100. */
+  rebaseDelayMs?: number;
 }
 
 export interface FakeUser {
@@ -59,6 +61,30 @@ export interface FakeUser {
   /** Personal access token: PRIVATE-TOKEN, Bearer, or the password for git over HTTP. */
   token: string;
   admin: boolean;
+  /** What GitLab shows non-admins as `public_email`; null when the user set none. */
+  publicEmail: string | null;
+}
+
+export interface AddUserOptions {
+  username: string;
+  name: string;
+  /** Default `<username>@example.test`; only admins (and the user) see it over the API. */
+  email?: string;
+  /** Instance admin: may use the `Sudo` header and sees everyone's `email`. */
+  admin?: boolean;
+  /** The profile's public email (GitLab's `public_email`); default none. */
+  publicEmail?: string;
+}
+
+/**
+ * A project push rule (GitLab Premium). Pushes over HTTP whose new commits' messages do not
+ * match are refused by the pre-receive hook; merges through the API are refused with 405.
+ */
+export interface PushRule {
+  /** JavaScript RegExp source, tested against the whole commit message (trailing newlines removed). */
+  commitMessageRegex?: string;
+  /** Replaces GitLab's "Commit message does not follow the pattern '...'" text. */
+  rejectMessage?: string;
 }
 
 export interface AddProjectOptions {
@@ -77,9 +103,32 @@ export interface AddProjectOptions {
   onlyAllowMergeIfPipelineSucceeds?: boolean;
   /** "All threads must be resolved"; default true. */
   onlyAllowMergeIfAllDiscussionsAreResolved?: boolean;
+  /** "Skipped pipelines are considered successful" (allow_merge_on_skipped_pipeline); default false. */
+  allowMergeOnSkippedPipeline?: boolean;
   /** Drop approvals when commits are pushed to the source branch; default false. */
   resetApprovalsOnPush?: boolean;
+  /**
+   * With resetApprovalsOnPush: how long after a push the approvals actually go, like GitLab's
+   * asynchronous reset worker. Default 0 (at once, before the push answers).
+   */
+  approvalResetDelayMs?: number;
+  pushRule?: PushRule;
 }
+
+/** What `FakeGitLab.setProjectOption` may change after creation; `pushRule: null` removes it. */
+export type ProjectSettings = Partial<
+  Pick<
+    AddProjectOptions,
+    | 'approvalsRequired'
+    | 'resetApprovalsOnPush'
+    | 'approvalResetDelayMs'
+    | 'mergeMethod'
+    | 'onlyAllowMergeIfPipelineSucceeds'
+    | 'onlyAllowMergeIfAllDiscussionsAreResolved'
+    | 'allowMergeOnSkippedPipeline'
+    | 'protectedBranches'
+  >
+> & { pushRule?: PushRule | null };
 
 export interface FakeProject {
   id: number;
@@ -113,6 +162,8 @@ export interface CreateMergeRequestOptions {
   draft?: boolean;
   squash?: boolean;
   description?: string;
+  /** Label titles; labels the project does not have yet are created. */
+  labels?: string[];
 }
 
 export type MergeRequestState = 'opened' | 'closed' | 'merged' | 'locked';
@@ -131,6 +182,12 @@ export interface FakeMergeRequest {
   author: string;
   assignees: string[];
   approvedBy: string[];
+  /** Label titles, sorted. */
+  labels: string[];
+  /** An API rebase was requested and has not finished yet. */
+  rebaseInProgress: boolean;
+  /** Why the last rebase or merge failed, as GitLab's `merge_error`; null otherwise. */
+  mergeError: string | null;
   squash: boolean;
   /** Set by 'merge' and 'rebase_merge' merges; null for fast-forward, as on GitLab. */
   mergeCommitSha: string | null;
@@ -165,6 +222,16 @@ export interface FakeCommit {
   sha: string;
   subject: string;
   parents: string[];
+}
+
+/** A REST request made with the `Sudo` header (or `sudo` parameter) by an admin token. */
+export interface SudoRequest {
+  /** Username of the admin whose token was used. */
+  admin: string;
+  /** Username the request acted as. */
+  as: string;
+  method: string;
+  path: string;
 }
 
 export type HookEvent = 'Merge Request Hook' | 'Note Hook' | 'Pipeline Hook' | 'Push Hook';

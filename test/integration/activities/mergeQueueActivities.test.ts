@@ -4,10 +4,10 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createMergeQueueActivities } from '../../../src/activities/mergeQueue';
+import { createMergeQueueActivities, mergeQueueSettings } from '../../../src/activities/mergeQueue';
 import type { MergeQueueActivities } from '../../../src/activities/types';
 import type { MergeRequestRef } from '../../../src/domain/types';
-import type { RebaseOutcome } from '../../../src/git/workspace';
+import type { RebaseResult as RebaseOutcome } from '../../../src/activities/types';
 import { GitLabForge } from '../../../src/forges/gitlab';
 import { GitWorkspace } from '../../../src/git/workspace';
 import { withToken } from '../../../src/worker';
@@ -35,8 +35,7 @@ beforeAll(async () => {
     authenticatedCloneUrl: async (_kind, project) => withToken(await forge.httpCloneUrl(project), bot.token),
     temporal: {} as Client,
     taskQueue: 'unused',
-    ciTimeoutMs: 60_000,
-    ciPollIntervalMs: 1000,
+    settings: mergeQueueSettings({ ciTimeoutMs: 60_000, ciPollIntervalMs: 1000 }),
   });
 });
 afterAll(async () => {

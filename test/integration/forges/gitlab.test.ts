@@ -66,6 +66,7 @@ interface MrOptions {
   draft?: boolean;
   assignees?: string[];
   squash?: boolean;
+  labels?: string[];
 }
 
 /** alice's MR with one commit on `branch`; returns its iid and head. */
@@ -83,6 +84,7 @@ async function openMr(project: string, opts: MrOptions = {}): Promise<{ iid: num
     draft: opts.draft,
     assignees: opts.assignees,
     squash: opts.squash,
+    labels: opts.labels,
   });
   return { iid: mr.iid, sha };
 }
@@ -131,7 +133,12 @@ describe('identity and errors', () => {
 describe('merge requests', () => {
   test('getMergeRequest maps GitLab fields to the domain', async () => {
     const project = newProject();
-    const { iid, sha } = await openMr(project, { draft: true, assignees: ['bob'], squash: true });
+    const { iid, sha } = await openMr(project, {
+      draft: true,
+      assignees: ['bob'],
+      squash: true,
+      labels: ['ux', 'api'],
+    });
     const mr = await forge.getMergeRequest(project, iid);
     expect(mr).toEqual({
       project,
@@ -149,6 +156,9 @@ describe('merge requests', () => {
       squash: true,
       blockingDiscussionsResolved: true,
       detailedMergeStatus: 'draft_status',
+      labels: ['api', 'ux'],
+      rebaseInProgress: false,
+      mergeError: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

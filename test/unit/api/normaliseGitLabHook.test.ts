@@ -1,4 +1,4 @@
-import { normaliseGitLabHook } from '../../../src/api/gitlab/normaliseGitLabHook';
+import { gitlabTimeToIso, normaliseGitLabHook } from '../../../src/api/gitlab/normaliseGitLabHook';
 import { fixture } from '../../helpers/fixtures';
 
 test('a merge request hook becomes one merge-request event with the assignees and head', () => {
@@ -18,9 +18,17 @@ test('a merge request hook becomes one merge-request event with the assignees an
       headSha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
       draft: false,
       assignees: ['shepherd-bot'],
+      labels: [],
+      createdAt: '2026-11-20T10:00:00.000Z',
+      updatedAt: '2026-11-20T10:05:00.000Z',
       actor: 'alice',
     },
   });
+});
+
+test('hook times in GitLab\'s "UTC" format become ISO instants', () => {
+  expect(gitlabTimeToIso('2026-11-20 10:05:00 UTC')).toBe('2026-11-20T10:05:00.000Z');
+  expect(gitlabTimeToIso('2026-11-20T12:05:00+02:00')).toBe('2026-11-20T10:05:00.000Z');
 });
 
 test('older GitLab sends work_in_progress instead of draft', () => {

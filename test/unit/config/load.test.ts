@@ -11,6 +11,7 @@ function load(argv: string[] = [], env: LoadConfigInput['env'] = {}) {
 describe('defaults', () => {
   it('applies every default when nothing is given', () => {
     const { config, sources, rest } = load();
+    const { warnings } = load();
     expect(config).toEqual({
       useHttps: false,
       temporalNamespace: 'default',
@@ -24,9 +25,28 @@ describe('defaults', () => {
       ciPollIntervalMs: 30_000,
       gitTimeoutMs: 120_000,
       debug: false,
+      // marge-bot's options, with marge-bot's defaults
+      embargo: '',
+      useMergeStrategy: false,
+      rebaseRemotely: false,
+      addTested: false,
+      addPartOf: false,
+      addReviewers: false,
+      impersonateApprovers: false,
+      mergeOrder: 'created_at',
+      approvalResetTimeoutMs: 0,
+      projectRegexp: '.*',
+      branchRegexp: '.*',
+      sourceBranchRegexp: '.*',
+      cli: false,
+      batch: false,
+      useNoFfBatches: false,
+      useMergeCommitBatches: false,
+      skipCiBatches: false,
     });
     expect(Object.values(sources).every((source) => source.from === 'default')).toBe(true);
     expect(rest).toEqual([]);
+    expect(warnings).toEqual([]);
   });
 
   it('leaves optional options unset', () => {
@@ -35,6 +55,9 @@ describe('defaults', () => {
     expect(config.authToken).toBeUndefined();
     expect(config.temporalAddress).toBeUndefined();
     expect(config.botName).toBeUndefined();
+    expect(config.mergeLabel).toBeUndefined();
+    expect(config.gitReferenceRepo).toBeUndefined();
+    expect(config.maxCiTimeInMinutes).toBeUndefined();
   });
 
   it('uses process.cwd() when no cwd is given', () => {
@@ -310,9 +333,10 @@ describe('bad values', () => {
   it('reports every bad value at once, one per line', () => {
     const error = configError(() => load(['--api-port=x'], { SHEPHERD_CI_TIMEOUT: 'soon' }));
     expect(error.problems).toHaveLength(2);
+    // In the order --help lists the options.
     expect(error.message.split('\n')).toEqual([
-      expect.stringContaining('Invalid api-port from flag --api-port'),
       expect.stringContaining('Invalid ci-timeout from environment SHEPHERD_CI_TIMEOUT'),
+      expect.stringContaining('Invalid api-port from flag --api-port'),
     ]);
   });
 

@@ -1,4 +1,14 @@
-import { OPTION_NAMES, configKey, configSchema, envVarName, loadConfig, optionMeta } from '../../../src/config';
+import {
+  MERGE_ORDERS,
+  OPTION_GROUPS,
+  OPTION_NAMES,
+  configKey,
+  configSchema,
+  envVarName,
+  loadConfig,
+  optionMeta,
+  optionRegExp,
+} from '../../../src/config';
 
 describe('configSchema', () => {
   it('has valid defaults, written like user input', () => {
@@ -12,7 +22,7 @@ describe('configSchema', () => {
   it('gives every option a kind and a one-line help text', () => {
     for (const name of OPTION_NAMES) {
       const meta = optionMeta(name);
-      expect(['string', 'url', 'int', 'bool', 'duration', 'secret', 'file']).toContain(meta.kind);
+      expect(['string', 'url', 'int', 'bool', 'duration', 'secret', 'file', 'dir', 'enum', 'regexp']).toContain(meta.kind);
       expect(meta.help).toMatch(/^\S.*\.$/);
       expect(meta.help).not.toContain('\n');
     }
@@ -46,8 +56,57 @@ describe('configSchema', () => {
         'git-timeout',
         'debug',
         'bot-name',
+        'merge-label',
+        // marge-bot's options
+        'embargo',
+        'use-merge-strategy',
+        'rebase-remotely',
+        'add-tested',
+        'batch',
+        'add-part-of',
+        'add-reviewers',
+        'impersonate-approvers',
+        'merge-order',
+        'approval-reset-timeout',
+        'project-regexp',
+        'max-ci-time-in-minutes',
+        'git-reference-repo',
+        'branch-regexp',
+        'source-branch-regexp',
+        'cli',
+        'use-no-ff-batches',
+        'use-merge-commit-batches',
+        'skip-ci-batches',
       ].sort(),
     );
+  });
+
+  it('has marge-bot defaults for marge-bot options', () => {
+    expect(configSchema.parse({})).toMatchObject({
+      embargo: '',
+      'merge-order': 'created_at',
+      'approval-reset-timeout': 0,
+      'project-regexp': '.*',
+      'branch-regexp': '.*',
+      'source-branch-regexp': '.*',
+      'ci-timeout': 900_000,
+      'git-timeout': 120_000,
+    });
+    expect(MERGE_ORDERS).toEqual(['created_at', 'updated_at', 'assigned_at']);
+  });
+
+  it('groups every option exactly once, in schema order', () => {
+    expect(OPTION_GROUPS.flatMap((group) => group.options)).toEqual(OPTION_NAMES);
+  });
+});
+
+describe('optionRegExp', () => {
+  it('anchors at the start only, like marge-bot', () => {
+    expect(optionRegExp('some_group/').test('some_group/project')).toBe(true);
+    expect(optionRegExp('project').test('some_group/project')).toBe(false);
+    expect(optionRegExp('(?!exclude/me)').test('exclude/me')).toBe(false);
+    expect(optionRegExp('(?!exclude/me)').test('include/me')).toBe(true);
+    expect(optionRegExp('a|b').test('xb')).toBe(false);
   });
 });
 
