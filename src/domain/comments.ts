@@ -59,7 +59,7 @@ export function sourcePushedComment(): string {
 }
 
 export function notAllowedComment(message: string): string {
-  return `I couldn't merge this merge request: GitLab refused the merge (${message}). This usually means the merge request is a draft, closed, or a push rule or branch protection rejects it. Check the merge request's settings, then ${REASSIGN}.`;
+  return `I couldn't merge this merge request: GitLab refused the merge (${message}). It is not a draft and not closed, so a push rule or a branch protection most likely rejects it: check the project's push rules (commit message format, author email) and who may merge into the target branch, then ${REASSIGN}.`;
 }
 
 export function missingBranchComment(branch: string): string {

@@ -186,9 +186,15 @@ export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome
       }
       case 'not-allowed':
       case 'not-found': {
-        // A retried merge whose first try went through answers like this: look before blaming.
+        // A retried merge whose first try went through answers like this: look before blaming,
+        // and explain the refusal from the MR's state where it tells why.
         const { mr: now } = await forge.loadMergeRequest(ref);
         if (now.state === 'merged') return done(sha);
+        if (now.state === 'closed' || now.state === 'locked') {
+          enter('done');
+          return { kind: 'stopped', reason: 'closed' };
+        }
+        if (now.draft) return refuse('draft', refusalComment({ reason: 'draft', silent: false }) ?? '', ':merge');
         return refuse('not-allowed', notAllowedComment(merged.message));
       }
     }

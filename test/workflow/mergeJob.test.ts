@@ -192,3 +192,27 @@ test('a target that keeps moving ends after the configured number of rebases, wi
   expect(s.rebaseCalls).toBe(3);
   expect(explanations(s)[0].body).toContain('`main` moved every time CI passed, 3 times');
 });
+
+test('a 405 on a merge request that became a draft meanwhile is explained as a draft', async () => {
+  const s = newScript({ merges: [{ kind: 'not-allowed', message: '405 Method Not Allowed' }] });
+  s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
+  const acts = scriptedActivities(s);
+  const taskQueue = uniqueTaskQueue('job');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: {
+      ...acts,
+      async mergeMergeRequest(args: { ref: typeof ref; sha: string }) {
+        s.mr = { ...s.mr, draft: true }; // marked draft between the last check and the merge
+        return acts.mergeMergeRequest(args);
+      },
+    },
+  });
+  const outcome = await worker.runUntil(
+    env.client.workflow.execute(mergeJobWorkflow, { taskQueue, workflowId: `merge:${taskQueue}`, args: [{ ref }] }),
+  );
+  expect(outcome).toEqual({ kind: 'refused', reason: 'draft' });
+  expect(explanations(s)[0].body).toContain('marked as draft');
+});
