@@ -1,6 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { mergeJobWorkflow } from '../../src/workflows/mergeJob';
+import type { MergeQueueActivities } from '../../src/activities/types';
 import type { JobOutcome } from '../../src/workflows/definitions';
 import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { explanations, newScript, pipeline, scriptedActivities, type Script } from '../helpers/scriptedActivities';
@@ -19,19 +20,24 @@ afterAll(async () => {
 
 const ref = { forge: 'gitlab' as const, project: 'group/app', iid: 1 };
 
-async function runJob(script: Script, opts: { ciTimeoutMs?: number } = {}): Promise<JobOutcome> {
+/** Runs one job; `change` lets a test make the world move while an activity runs. */
+async function runJob(
+  script: Script,
+  opts: { ciTimeoutMs?: number; maxRebases?: number; change?: (acts: MergeQueueActivities) => Partial<MergeQueueActivities> } = {},
+): Promise<JobOutcome> {
   const taskQueue = uniqueTaskQueue('job');
+  const acts = scriptedActivities(script, opts);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: scriptedActivities(script, opts),
+    activities: { ...acts, ...opts.change?.(acts) },
   });
   return worker.runUntil(
     env.client.workflow.execute(mergeJobWorkflow, {
       taskQueue,
       workflowId: `merge:gitlab:group/app:1:${taskQueue}`,
-      args: [{ ref }],
+      args: [{ ref, maxRebases: opts.maxRebases }],
     }),
   );
 }
@@ -128,26 +134,15 @@ test('missing approvals say how many more and who can give them', async () => {
 test('someone pushing to the source branch during CI stops the job with an explanation', async () => {
   const s = newScript();
   s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
-  const acts = scriptedActivities(s);
-  const realLatest = acts.latestPipeline;
   // The developer pushes while CI runs: the MR head is no longer what was tested.
-  s.mr = { ...s.mr };
-  const taskQueue = uniqueTaskQueue('job');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: {
-      ...acts,
-      async latestPipeline(args: { ref: typeof ref; sha: string }) {
+  const outcome = await runJob(s, {
+    change: (acts) => ({
+      async latestPipeline(args) {
         s.mr = { ...s.mr, headSha: 'pushed-by-alice' };
-        return realLatest(args);
+        return acts.latestPipeline(args);
       },
-    },
+    }),
   });
-  const outcome = await worker.runUntil(
-    env.client.workflow.execute(mergeJobWorkflow, { taskQueue, workflowId: `merge:${taskQueue}`, args: [{ ref }] }),
-  );
   expect(outcome).toEqual({ kind: 'refused', reason: 'source-pushed' });
   expect(s.mergeCalls).toBe(0);
   expect(explanations(s)[0].body).toContain('someone pushed to its source branch');
@@ -178,16 +173,7 @@ test('GitLab refusing the merge (405) is explained, and the bot unassigns itself
 test('a target that keeps moving ends after the configured number of rebases, with a comment', async () => {
   const s = newScript({ targetHeads: ['elsewhere'] });
   s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
-  const taskQueue = uniqueTaskQueue('job');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: scriptedActivities(s),
-  });
-  const outcome = await worker.runUntil(
-    env.client.workflow.execute(mergeJobWorkflow, { taskQueue, workflowId: `merge:${taskQueue}`, args: [{ ref, maxRebases: 3 }] }),
-  );
+  const outcome = await runJob(s, { maxRebases: 3 });
   expect(outcome).toEqual({ kind: 'refused', reason: 'target-kept-moving' });
   expect(s.rebaseCalls).toBe(3);
   expect(explanations(s)[0].body).toContain('`main` moved every time CI passed, 3 times');
@@ -196,23 +182,14 @@ test('a target that keeps moving ends after the configured number of rebases, wi
 test('a 405 on a merge request that became a draft meanwhile is explained as a draft', async () => {
   const s = newScript({ merges: [{ kind: 'not-allowed', message: '405 Method Not Allowed' }] });
   s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
-  const acts = scriptedActivities(s);
-  const taskQueue = uniqueTaskQueue('job');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: {
-      ...acts,
-      async mergeMergeRequest(args: { ref: typeof ref; sha: string }) {
+  const outcome = await runJob(s, {
+    change: (acts) => ({
+      async mergeMergeRequest(args) {
         s.mr = { ...s.mr, draft: true }; // marked draft between the last check and the merge
         return acts.mergeMergeRequest(args);
       },
-    },
+    }),
   });
-  const outcome = await worker.runUntil(
-    env.client.workflow.execute(mergeJobWorkflow, { taskQueue, workflowId: `merge:${taskQueue}`, args: [{ ref }] }),
-  );
   expect(outcome).toEqual({ kind: 'refused', reason: 'draft' });
   expect(explanations(s)[0].body).toContain('marked as draft');
 });
