@@ -320,7 +320,11 @@ const gitOptions = {
   'use-https': defaulted(
     boolKind,
     false,
-    'Use HTTPS instead of SSH for git access. Only HTTPS git access is implemented for now; it is used whenever no ssh-key-file is set.',
+    'Use HTTPS (with the auth token) instead of SSH for git access. Without an SSH key Shepherd uses HTTPS anyway.',
+  ),
+  'ssh-key': optional(
+    secretKind('KEY'),
+    'The private SSH key the bot clones and pushes with. Secret: environment, config file or --ssh-key-file only.',
   ),
   'ssh-key-file': optional(fileKind, 'Path to the private SSH key the bot clones and pushes with.'),
   'git-reference-repo': optional(dirKind, 'A reference repository to be used when git cloning (git clone --reference).'),
@@ -475,6 +479,7 @@ export const OPTION_NAMES = Object.keys(configSchema.shape) as readonly OptionNa
 export const SECRET_FILE_OPTIONS = {
   'auth-token': 'auth-token-file',
   'gitlab-webhook-secret': 'gitlab-webhook-secret-file',
+  'ssh-key': 'ssh-key-file',
 } as const satisfies Partial<Record<OptionName, OptionName>>;
 
 export type SecretOption = keyof typeof SECRET_FILE_OPTIONS;
@@ -517,6 +522,8 @@ export interface ShepherdConfig {
   gitlabWebhookSecretFile?: string;
   // Git
   useHttps: boolean;
+  /** The SSH private key itself (from ssh-key, or read from ssh-key-file). */
+  sshKey?: string;
   sshKeyFile?: string;
   /** Absolute path of a repository to clone with `--reference`; checked to be a directory. */
   gitReferenceRepo?: string;
@@ -581,6 +588,7 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     gitlabWebhookSecret: values['gitlab-webhook-secret'],
     gitlabWebhookSecretFile: absolute(values['gitlab-webhook-secret-file']),
     useHttps: values['use-https'],
+    sshKey: values['ssh-key'],
     sshKeyFile: absolute(values['ssh-key-file']),
     gitReferenceRepo: absolute(values['git-reference-repo']),
     gitTimeoutMs: values['git-timeout'],

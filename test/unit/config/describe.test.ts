@@ -85,7 +85,7 @@ describe('optionHelp', () => {
   it('marks secrets as not accepted as flags, and explains HTTPS-only git', () => {
     expect(help).toContain('--auth-token TOKEN (not as a flag)');
     expect(help).toContain('--gitlab-webhook-secret SECRET (not as a flag)');
-    expect(help).toContain('Only HTTPS git access is implemented for now; it is used whenever no ssh-key-file is set.');
+    expect(help).toContain('Without an SSH key Shepherd uses HTTPS anyway.');
   });
 
   it('explains the precedence', () => {

@@ -472,7 +472,7 @@ describe('ssh-key-file', () => {
   });
 
   it('refuses a directory', () => {
-    expect(configError(() => load(['--ssh-key-file', '.'])).message).toContain('is not a regular file');
+    expect(configError(() => load(['--ssh-key-file', '.'])).message).toContain('it is a directory');
   });
 });
 

@@ -29,8 +29,8 @@ describe('configSchema', () => {
   });
 
   it('marks exactly the credentials as secret', () => {
-    expect(OPTION_NAMES.filter((name) => optionMeta(name).secret)).toEqual(['auth-token', 'gitlab-webhook-secret']);
-    expect(OPTION_NAMES.filter((name) => optionMeta(name).kind === 'secret')).toEqual(['auth-token', 'gitlab-webhook-secret']);
+    expect(OPTION_NAMES.filter((name) => optionMeta(name).secret)).toEqual(['auth-token', 'gitlab-webhook-secret', 'ssh-key']);
+    expect(OPTION_NAMES.filter((name) => optionMeta(name).kind === 'secret')).toEqual(['auth-token', 'gitlab-webhook-secret', 'ssh-key']);
   });
 
   it('declares the options of the brief', () => {
@@ -42,6 +42,7 @@ describe('configSchema', () => {
         'gitlab-webhook-secret',
         'gitlab-webhook-secret-file',
         'use-https',
+        'ssh-key',
         'ssh-key-file',
         'temporal-address',
         'temporal-namespace',
