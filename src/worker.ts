@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -27,6 +28,21 @@ export interface RunningWorker {
 }
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index');
+
+/**
+ * The key file git's ssh uses, or undefined for HTTPS. The key is written by Shepherd itself with
+ * owner-only permissions (ssh refuses keys others can read), whether it came from ssh-key or
+ * ssh-key-file, so a key file with loose permissions still works.
+ */
+export function gitSshKeyFile(config: ShepherdConfig): string | undefined {
+  if (config.useHttps || !config.sshKey) return undefined;
+  const dir = path.join(config.dataDir, 'ssh');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, 'id_shepherd');
+  fs.writeFileSync(file, config.sshKey.endsWith('\n') ? config.sshKey : `${config.sshKey}\n`, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return file;
+}
 
 /** Credentials go into the URL only here, inside the worker: never into Temporal payloads. */
 export function withToken(cloneUrl: string, token: string): string {
@@ -87,6 +103,7 @@ export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningW
   const clientConnection = await Connection.connect({ address: opts.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   const forges = configuredForges(config);
+  const sshKeyFile = gitSshKeyFile(config);
   const activities = createMergeQueueActivities({
     forges,
     git: new GitWorkspace({
@@ -94,10 +111,13 @@ export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningW
       gitTimeoutMs: config.gitTimeoutMs,
       committer: { name: config.botName ?? 'Shepherd', email: 'shepherd@localhost' },
       referenceRepo: config.gitReferenceRepo,
+      sshKeyFile,
     }),
     async authenticatedCloneUrl(kind, project) {
       const forge = forges[kind];
       if (!forge || !config.authToken) throw new Error(`${kind} is not configured`);
+      // SSH as marge-bot does by default, when there is a key; HTTPS with the token otherwise.
+      if (sshKeyFile) return forge.sshCloneUrl(project);
       return withToken(await forge.httpCloneUrl(project), config.authToken);
     },
     temporal: client,

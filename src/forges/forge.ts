@@ -32,6 +32,11 @@ export interface Forge {
   pipelinesForSha(project: string, sha: string): Promise<Pipeline[]>;
   /** The HTTP(S) clone URL of the project, without credentials. */
   httpCloneUrl(project: string): Promise<string>;
+  /**
+   * The SSH clone URL of the project as the forge reports it (GitLab: ssh_url_to_repo, usually
+   * scp-like `git@host:group/app.git`; ssh://user@host:port/path when SSH runs on another port).
+   */
+  sshCloneUrl(project: string): Promise<string>;
 
   /**
    * The user's effective access level in the project (GitLab numbers: 10 guest, 20 reporter,

@@ -401,6 +401,11 @@ export class GitLabForge implements Forge {
     return p.http_url_to_repo;
   }
 
+  async sshCloneUrl(project: string): Promise<string> {
+    const p = await this.call(`GET ${project}`, () => this.api.Projects.show(project));
+    return p.ssh_url_to_repo;
+  }
+
   private async toMergeRequest(project: string, mr: MergeRequestSchema): Promise<MergeRequest> {
     // Forks: the source branch lives in another project, which costs one more call.
     const sourceProject =

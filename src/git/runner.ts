@@ -12,6 +12,7 @@
 //   ambient environment; passing one through `.env()` without naming it in `allowEnvironment`
 //   REJECTS the task, and `.env()` replaces process.env wholesale. So we pass a sanitised copy
 //   of process.env plus our own variables, and allow exactly those.
+// - GIT_SSH_COMMAND additionally needs `unsafe.allowUnsafeSshCommand`.
 // - GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS=true is always set: use full option names.
 import { GitError, GitPluginError, simpleGit } from 'simple-git';
 import { redactText } from './redact';
@@ -46,6 +47,11 @@ export interface RunnerOptions {
   secrets: readonly string[];
   /** Called periodically while a git process runs (heartbeats during long operations). */
   onTick?: () => void;
+  /**
+   * Environment variables for every command (e.g. GIT_SSH_COMMAND); a call's own `env` wins.
+   * GIT_* names are allowed through simple-git's environment guard like a call's `env`.
+   */
+  env?: Record<string, string>;
 }
 
 export interface RunOptions {
@@ -118,13 +124,16 @@ export class GitRunner {
    * (redacted) when git could not run at all or hit the timeout.
    */
   async tryRun(args: string[], options: RunOptions = {}): Promise<RunResult> {
-    const extraEnv = options.env ?? {};
+    const extraEnv = { ...this.opts.env, ...options.env };
     const input = options.input;
     const git = simpleGit({
       baseDir: this.dir,
       config: this.opts.config,
       timeout: { block: this.opts.timeoutMs },
       allowEnvironment: ['GIT_TERMINAL_PROMPT', ...Object.keys(extraEnv)],
+      // GIT_SSH_COMMAND is refused unless this is set. Ours is built from the operator's
+      // configuration (sshKeyFile) with quoted paths, never from forge or user input.
+      ...('GIT_SSH_COMMAND' in extraEnv ? { unsafe: { allowUnsafeSshCommand: true } } : {}),
       ...(input !== undefined ? { input: () => input } : {}),
       errors: (error, result) => {
         if (error instanceof GitPluginError) return error; // timeout, abort, guards

@@ -25,6 +25,15 @@ export interface GitWorkspaceOptions {
   committer: { name: string; email: string };
   /** Passed as --reference-if-able on clone. */
   referenceRepo?: string;
+  /**
+   * Private key for git over SSH (marge-bot's ssh-key-file). When set, git runs with
+   * GIT_SSH_COMMAND = ssh -i <key> -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new
+   * -o UserKnownHostsFile=<cacheDir>/known_hosts -o BatchMode=yes, so `remoteUrl` may be an SSH
+   * URL (ssh://git@host:port/group/app.git or git@host:group/app.git). OpenSSH refuses keys that
+   * others can read: the file must be mode 0600 (or 0400) and owned by the worker's user. The
+   * first connection to a host records its key in known_hosts; a changed host key then fails.
+   */
+  sshKeyFile?: string;
   /** Called often during long work (the activity heartbeats with it). */
   onProgress?: () => void;
   /**
@@ -95,6 +104,34 @@ function assertBranchName(name: string, what: string): void {
   if (bad) throw new GitWorkspaceError(`invalid ${what} branch name: ${JSON.stringify(redactUrl(name))}`);
 }
 
+/** Quotes one word for the POSIX shell git runs GIT_SSH_COMMAND with. */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./=:@+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The ssh command line for `sshKeyFile` (exported for tests). */
+export function sshCommand(keyFile: string, knownHostsFile: string): string {
+  // ssh splits option values on whitespace itself (UserKnownHostsFile takes a list), so a path
+  // with spaces is double-quoted for ssh too; ssh has no escape for a double quote inside.
+  const sshPath = (p: string): string => {
+    if (p.includes('"')) throw new GitWorkspaceError(`path for ssh must not contain a double quote: ${p}`);
+    return /\s/.test(p) ? `"${p}"` : p;
+  };
+  return [
+    'ssh',
+    '-i',
+    shellQuote(keyFile),
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'StrictHostKeyChecking=accept-new',
+    '-o',
+    shellQuote(`UserKnownHostsFile=${sshPath(knownHostsFile)}`),
+    '-o',
+    'BatchMode=yes',
+  ].join(' ');
+}
+
 function exists(p: string): boolean {
   return fs.existsSync(p);
 }
@@ -140,10 +177,20 @@ class RebaseJob {
 
   private runner(dir: string, secrets: readonly string[]): GitRunner {
     const { name, email } = this.opts.committer;
+    const keyFile = this.opts.sshKeyFile;
+    const env = keyFile
+      ? {
+          GIT_SSH_COMMAND: sshCommand(
+            path.resolve(keyFile),
+            path.join(path.resolve(this.opts.cacheDir), 'known_hosts'),
+          ),
+        }
+      : undefined;
     return new GitRunner(dir, {
       timeoutMs: this.opts.gitTimeoutMs,
       secrets,
       onTick: this.progress,
+      env,
       config: [
         `user.name=${name}`,
         `user.email=${email}`,

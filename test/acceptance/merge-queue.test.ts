@@ -3,6 +3,11 @@
  * numbered point of the issue; each test a scenario against the fake GitLab, end to end through
  * the webhook API, Temporal and the worker (except where a point is about start-up itself).
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { ConfigError, loadConfig } from '../../src/config';
 import { embargoCommand } from '../../src/commands/embargoCommand';
 import { runOnce } from '../../src/commands/runOnce';
@@ -67,6 +72,31 @@ describe('1. every marge-bot option, with the same names, meaning and defaults',
     }
     expect(error).toBeInstanceOf(ConfigError);
     for (const n of names) expect((error as Error).message).toContain(n);
+  });
+
+  test('ssh-key-file: git goes over SSH with that key, as marge-bot does by default', async () => {
+    const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shepherd-key-'));
+    const key = path.join(keyDir, 'id');
+    await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    const s = await startShepherdAgainstFakeGitLab({
+      gitlabSsh: true,
+      beforeStart: async (gitlab, env) => {
+        gitlab.addSshKey('shepherd-bot', fs.readFileSync(`${key}.pub`, 'utf8'));
+        env.SHEPHERD_SSH_KEY_FILE = key;
+      },
+    });
+    try {
+      greenCi(s);
+      const project = s.newProject('ssh');
+      const { iid } = await openMergeRequest(s, project);
+      s.gitlab.assign(project, iid, ['shepherd-bot']);
+      await merged(s, project, iid);
+      // ssh recorded the fake's host key: the clone and push went over SSH, not HTTPS.
+      expect(fs.readFileSync(path.join(s.dataDir, 'git', 'known_hosts'), 'utf8')).toContain('ecdsa-sha2-nistp256');
+    } finally {
+      await s.stop();
+      fs.rmSync(keyDir, { recursive: true, force: true });
+    }
   });
 
   test('batch is accepted, with an explanation that batches come with merge trains', () => {

@@ -27,6 +27,8 @@ export interface Shepherd {
   worker: RunningWorker;
   /** Stops the worker (as a crash or a deploy would) and starts a new one with nothing in memory. */
   restartWorker(whileStopped?: () => Promise<void>): Promise<void>;
+  /** Where the worker keeps its clones and keys. */
+  dataDir: string;
   /** The configuration the worker runs with. */
   config: ShepherdConfig;
   /** A fresh project (one per test keeps tests apart); alice and bob develop, rita reports. */
@@ -51,11 +53,15 @@ export interface ShepherdOptions {
   env?: Record<string, string>;
   /** The bot is a GitLab administrator (may use sudo, sees emails). */
   botAdmin?: boolean;
+  /** The fake GitLab also serves git over SSH. */
+  gitlabSsh?: boolean;
+  /** Runs once the fake GitLab and its users exist, before Shepherd is configured from `env`. */
+  beforeStart?: (gitlab: FakeGitLab, env: Record<string, string>) => Promise<void>;
 }
 
 export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {}): Promise<Shepherd> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shepherd-e2e-'));
-  const gitlab = await FakeGitLab.start({ log: () => undefined });
+  const gitlab = await FakeGitLab.start({ log: () => undefined, ssh: opts.gitlabSsh });
   const bot = gitlab.addUser({ username: 'shepherd-bot', name: 'Shepherd', admin: opts.botAdmin ?? false });
   const alice = gitlab.addUser({ username: 'alice', name: 'Alice Liddell', email: 'alice@example.com' });
   gitlab.addUser({ username: 'bob', name: 'Bob Reviewer', email: 'bob@example.com', publicEmail: 'bob@example.com' });
@@ -63,7 +69,7 @@ export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {})
   const taskQueue = uniqueTaskQueue('e2e');
   const address = devServerAddress();
 
-  const env = {
+  const env: Record<string, string> = {
     SHEPHERD_GITLAB_URL: gitlab.url,
     SHEPHERD_AUTH_TOKEN: bot.token,
     SHEPHERD_GITLAB_WEBHOOK_SECRET: SECRET,
@@ -74,6 +80,7 @@ export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {})
     SHEPHERD_CI_TIMEOUT: '2min',
     ...opts.env,
   };
+  await opts.beforeStart?.(gitlab, env);
   const { config } = loadConfig({ argv: [], env });
   let worker = await startWorker({ config, address, workflowBundle: await workflowBundle() });
 
@@ -106,6 +113,7 @@ export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {})
       worker = await startWorker({ config: fresh.config, address, workflowBundle: await workflowBundle() });
     },
     config,
+    dataDir,
     newProject(name, options = {}) {
       const projectPath = `group/${name}-${++projects}`;
       gitlab.addProject(projectPath, {

@@ -61,6 +61,8 @@ export class Core implements PayloadContext {
   readonly store = new Store();
   readonly hooks: WebhookQueue;
   baseUrl = '';
+  /** The SSH server's port when the fake serves git over SSH (ssh_url_to_repo then uses it). */
+  sshPort: number | undefined;
   webhook: WebhookTarget;
   pipelinePolicy: PipelinePolicy | undefined;
   rebaseDelayMs: number;

@@ -19,6 +19,7 @@ import {
   revParseSync,
   updateRef, commitInfo } from './git';
 import { smartHttp } from './smartHttp';
+import { FakeSshServer } from './sshServer';
 import {
   isDraftTitle,
   now,
@@ -49,7 +50,7 @@ import {
   type SudoRequest,
   type WebhookDelivery,
 } from './types';
-import { gitHttpUrl, mrWebUrl, pipelineWebUrl, projectWebUrl } from './urls';
+import { gitHttpUrl, gitSshPortUrl, mrWebUrl, pipelineWebUrl, projectWebUrl } from './urls';
 
 export class FakeGitLab {
   private constructor(
@@ -60,6 +61,7 @@ export class FakeGitLab {
     /** Holds the bare repositories under repos/. */
     readonly dataDir: string,
     private readonly ownsDataDir: boolean,
+    private readonly ssh?: FakeSshServer,
   ) {}
 
   static async start(opts: FakeGitLabOptions = {}): Promise<FakeGitLab> {
@@ -92,10 +94,13 @@ export class FakeGitLab {
     const { port } = server.address() as AddressInfo;
     const url = `http://127.0.0.1:${port}`;
     core.baseUrl = url;
-    return new FakeGitLab(core, server, url, dataDir, ownsDataDir);
+    const ssh = opts.ssh ? await FakeSshServer.start(core) : undefined;
+    core.sshPort = ssh?.port;
+    return new FakeGitLab(core, server, url, dataDir, ownsDataDir, ssh);
   }
 
   async stop(): Promise<void> {
+    await this.ssh?.stop();
     this.core.stop();
     await this.core.drain();
     await new Promise<void>((resolve) => {
@@ -112,6 +117,29 @@ export class FakeGitLab {
 
   setPipelinePolicy(policy: PipelinePolicy | undefined): void {
     this.core.pipelinePolicy = policy;
+  }
+
+  // --- git over SSH (start({ ssh: true })) ---------------------------------------------------
+
+  /** The SSH server's loopback port; undefined unless started with `ssh: true`. */
+  get sshPort(): number | undefined {
+    return this.ssh?.port;
+  }
+
+  /**
+   * ssh://git@127.0.0.1:PORT/group/app.git, what the REST API reports as ssh_url_to_repo when SSH
+   * is on. (Real GitLab reports the scp-like git@host:group/app.git; the ssh:// form carries the
+   * port.)
+   */
+  sshUrl(projectPath: string): string {
+    if (!this.ssh) throw new Error('FakeGitLab was started without ssh: true');
+    return gitSshPortUrl(this.ssh.port, this.core.store.requireProject(projectPath));
+  }
+
+  /** Registers an OpenSSH public key line (the content of id_ed25519.pub) for git over SSH. */
+  addSshKey(username: string, publicKeyText: string): void {
+    if (!this.ssh) throw new Error('FakeGitLab was started without ssh: true');
+    this.ssh.addKey(username, publicKeyText);
   }
 
   // --- users and projects -----------------------------------------------------------------

@@ -72,7 +72,7 @@ async function runBackend(
 ): Promise<void> {
   const receivePack = req.path.endsWith('/git-receive-pack');
   // The post-receive hook appends "old new ref" lines here: exactly what this push changed.
-  const pushLog = receivePack ? path.join(os.tmpdir(), `fake-gitlab-push-${crypto.randomUUID()}.log`) : '';
+  const pushLog = receivePack ? newPushLogPath() : '';
   const env = gitEnv({
     GIT_PROJECT_ROOT: core.reposDir,
     GIT_HTTP_EXPORT_ALL: '1',
@@ -82,17 +82,7 @@ async function runBackend(
     CONTENT_TYPE: req.get('content-type') ?? '',
     REMOTE_USER: user.username,
     REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-    FAKE_GITLAB_PROTECTED: [...p.protectedBranches].join(','),
-    FAKE_GITLAB_CAN_PUSH_PROTECTED: level >= ACCESS_LEVEL.maintainer ? '1' : '0',
-    FAKE_GITLAB_PUSH_LOG: pushLog,
-    // Only set when the project has a push rule: pre-receive then runs the check with node.
-    ...(p.pushRule?.commitMessageRegex
-      ? {
-          FAKE_GITLAB_COMMIT_MESSAGE_REGEX: p.pushRule.commitMessageRegex,
-          FAKE_GITLAB_PUSH_RULE_MESSAGE: p.pushRule.rejectMessage ?? '',
-          FAKE_GITLAB_NODE: process.execPath,
-        }
-      : {}),
+    ...pushHookEnv(p, level, pushLog),
   });
   const optional: Array<[string, string]> = [
     ['CONTENT_LENGTH', 'content-length'],
@@ -146,6 +136,32 @@ async function runBackend(
   res.end();
 }
 
+/**
+ * What the pre-receive / post-receive hooks (see git.ts) read: protected branches, whether the
+ * pusher may push to them, the push rule and where post-receive logs the changed refs. Shared by
+ * smart HTTP and the SSH server so both enforce the same rules.
+ */
+export function pushHookEnv(p: ProjectRec, level: number, pushLog: string): Record<string, string> {
+  return {
+    FAKE_GITLAB_PROTECTED: [...p.protectedBranches].join(','),
+    FAKE_GITLAB_CAN_PUSH_PROTECTED: level >= ACCESS_LEVEL.maintainer ? '1' : '0',
+    FAKE_GITLAB_PUSH_LOG: pushLog,
+    // Only set when the project has a push rule: pre-receive then runs the check with node.
+    ...(p.pushRule?.commitMessageRegex
+      ? {
+          FAKE_GITLAB_COMMIT_MESSAGE_REGEX: p.pushRule.commitMessageRegex,
+          FAKE_GITLAB_PUSH_RULE_MESSAGE: p.pushRule.rejectMessage ?? '',
+          FAKE_GITLAB_NODE: process.execPath,
+        }
+      : {}),
+  };
+}
+
+/** A fresh file for post-receive to append "old new ref" lines to. */
+export function newPushLogPath(): string {
+  return path.join(os.tmpdir(), `fake-gitlab-push-${crypto.randomUUID()}.log`);
+}
+
 function findHeaderEnd(buf: Buffer): { start: number; end: number } | undefined {
   const crlf = buf.indexOf('\r\n\r\n');
   const lf = buf.indexOf('\n\n');
@@ -165,7 +181,7 @@ function applyCgiHeaders(res: Response, text: string): void {
   }
 }
 
-function readPushLog(file: string): RefChange[] {
+export function readPushLog(file: string): RefChange[] {
   let text = '';
   try {
     text = fs.readFileSync(file, 'utf8');

@@ -51,6 +51,11 @@ export interface FakeGitLabOptions {
   log?: (message: string) => void;
   /** How long an API rebase (PUT .../rebase) stays "in progress" before it runs; default 100. */
   rebaseDelayMs?: number;
+  /**
+   * Also serve git over SSH (public keys from addSshKey, user `git`) on a random loopback port;
+   * ssh_url_to_repo is then ssh://git@127.0.0.1:PORT/group/app.git.
+   */
+  ssh?: boolean;
 }
 
 export interface FakeUser {
