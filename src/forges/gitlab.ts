@@ -2,6 +2,7 @@
 // answers into domain types and GitLab's status codes into ForgeError / MergeAttemptResult.
 import { GitbeakerRequestError, Gitlab } from '@gitbeaker/rest';
 import type {
+  ApprovalStateSchema,
   ExpandedMergeRequestSchema,
   MergeRequestSchema,
   PipelineSchema,
@@ -155,27 +156,52 @@ export class GitLabForge implements Forge {
   }
 
   /**
-   * Developers and up who have not approved yet, minus the author and the bot itself. Best
-   * effort: GitLab's approval rules can be narrower, and a bot that may not list members
-   * simply gets no suggestions.
+   * Who could still approve, minus those who did, the author and the bot itself, sorted. With
+   * approval rules (GitLab Premium's approval_state): the eligible approvers of the rules not yet
+   * satisfied. Without rules, or when approval_state is not available: developers and up, a best
+   * guess. A bot that may not read these simply gets no suggestions.
    */
   private async eligibleApprovers(project: string, iid: number, approvedBy: UserRef[]): Promise<string[]> {
     try {
-      const [mr, members, me] = await Promise.all([
+      const [mr, me, rules] = await Promise.all([
         this.api.MergeRequests.show(project, iid),
-        this.api.ProjectMembers.all(project, { includeInherited: true, perPage: this.perPage }),
         this.currentUser(),
+        this.approvalRules(project, iid),
       ]);
       const skip = new Set([mr.author.username, me.username, ...approvedBy.map((u) => u.username)]);
-      return members
-        .filter((m) => m.access_level >= DEVELOPER_ACCESS && m.state === 'active' && !skip.has(m.username))
-        .map((m) => m.username)
-        .sort();
+      let candidates: string[];
+      if (rules && rules.length > 0) {
+        const pending = rules.filter((r) => !r.approved);
+        candidates = pending.flatMap((r) => (r.eligible_approvers ?? []).map((u) => u.username));
+        // "Any approver" rules name nobody: anyone who may approve counts.
+        if (pending.some((r) => r.rule_type === 'any_approver')) candidates.push(...(await this.developers(project)));
+      } else {
+        candidates = await this.developers(project);
+      }
+      return [...new Set(candidates)].filter((u) => !skip.has(u)).sort();
     } catch (e) {
       const status = statusOf(e);
       if (status === 401 || status === 403 || status === 404) return [];
       throw e;
     }
+  }
+
+  /** The MR's approval rules; undefined when GitLab has no approval_state for us (CE, 403, 404). */
+  private async approvalRules(project: string, iid: number): Promise<ApprovalStateSchema['rules'] | undefined> {
+    try {
+      const state = await this.api.MergeRequestApprovals.showApprovalState(project, iid);
+      return Array.isArray(state.rules) ? state.rules : undefined;
+    } catch (e) {
+      const status = statusOf(e);
+      if (status === 403 || status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Active members with developer access or more (inherited ones too). */
+  private async developers(project: string): Promise<string[]> {
+    const members = await this.api.ProjectMembers.all(project, { includeInherited: true, perPage: this.perPage });
+    return members.filter((m) => m.access_level >= DEVELOPER_ACCESS && m.state === 'active').map((m) => m.username);
   }
 
   /** The user with an email when GitLab shows us one; as given when the user cannot be read. */

@@ -260,6 +260,22 @@ describe('5. readiness and merge failures', () => {
     expect(body).toContain('@bob');
   });
 
+  test('with approval rules, the comment names who can still approve', async () => {
+    const project = s.newProject('approval-rules', {
+      approvalRules: [
+        { name: 'Backend', approvalsRequired: 1, eligible: ['bob'] },
+        { name: 'Docs', approvalsRequired: 1, eligible: ['rita'] },
+      ],
+    });
+    const { iid } = await openMergeRequest(s, project);
+    s.gitlab.approve(project, iid, 'bob');
+    s.gitlab.assign(project, iid, ['shepherd-bot']);
+    await handedBack(s, project, iid);
+    const body = await theExplanation(s, project, iid);
+    expect(body).toContain('1 more approval');
+    expect(body).toContain('It can be approved by: @rita.');
+  });
+
   test('unresolved discussions are refused: resolve them', async () => {
     const project = s.newProject('discussions');
     const { iid } = await openMergeRequest(s, project);

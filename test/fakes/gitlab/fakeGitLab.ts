@@ -167,6 +167,7 @@ export class FakeGitLab {
       defaultBranch,
       members: new Map(),
       approvalsRequired: opts.approvalsRequired ?? 0,
+      approvalRules: store.approvalRules(opts.approvalRules ?? []),
       mergeMethod: opts.mergeMethod ?? 'merge',
       protectedBranches: new Set(opts.protectedBranches ?? [defaultBranch]),
       onlyAllowMergeIfPipelineSucceeds: opts.onlyAllowMergeIfPipelineSucceeds ?? true,
@@ -216,6 +217,7 @@ export class FakeGitLab {
   setProjectOption(projectPath: string, settings: ProjectSettings): void {
     const p = this.core.store.requireProject(projectPath);
     if (settings.approvalsRequired !== undefined) p.approvalsRequired = settings.approvalsRequired;
+    if (settings.approvalRules !== undefined) p.approvalRules = this.core.store.approvalRules(settings.approvalRules);
     if (settings.resetApprovalsOnPush !== undefined) p.resetApprovalsOnPush = settings.resetApprovalsOnPush;
     if (settings.approvalResetDelayMs !== undefined) p.approvalResetDelayMs = settings.approvalResetDelayMs;
     if (settings.mergeMethod !== undefined) p.mergeMethod = settings.mergeMethod;

@@ -1,6 +1,10 @@
 // GitLab's merge rules that depend only on recorded state (no git): shared by the API's
 // detailed_merge_status, the merge endpoint's 405 answer and the hooks.
-import { isDraftTitle, type CommitInfo, type MrRec, type PipelineRec, type ProjectRec, type Store } from './store';
+import {
+  isDraftTitle,
+  type ApprovalRuleRec,
+  type CommitInfo,
+  type MrRec, type PipelineRec, type ProjectRec, type Store } from './store';
 import type { PushRule } from './types';
 
 export type StateBlocker =
@@ -25,8 +29,22 @@ export function headPipeline(store: Store, p: ProjectRec, mr: MrRec): PipelineRe
   return pick.sort((a, b) => b.id - a.id)[0];
 }
 
+/** Approvals this rule still needs: an approval counts for every rule that lists the approver. */
+export function ruleApprovalsLeft(rule: ApprovalRuleRec, mr: MrRec): number {
+  const got = mr.approverIds.filter((id) => rule.eligibleIds.includes(id)).length;
+  return Math.max(0, rule.approvalsRequired - got);
+}
+
+/** With approval rules: the sum of what each rule still needs; otherwise the project setting. */
 export function approvalsLeft(p: ProjectRec, mr: MrRec): number {
+  if (p.approvalRules.length > 0) return p.approvalRules.reduce((n, r) => n + ruleApprovalsLeft(r, mr), 0);
   return Math.max(0, p.approvalsRequired - mr.approverIds.length);
+}
+
+/** GitLab's approvals_required: the sum over the rules when there are any. */
+export function approvalsRequired(p: ProjectRec): number {
+  if (p.approvalRules.length > 0) return p.approvalRules.reduce((n, r) => n + r.approvalsRequired, 0);
+  return p.approvalsRequired;
 }
 
 /** Resolvable threads left open; they only block when the project says so, as on GitLab. */

@@ -2,7 +2,7 @@
 // *Schema types) use. Times are ISO 8601 here, unlike in hooks.
 import type { Core } from './core';
 import type { MergeView } from './merge';
-import { approvalsLeft, headPipeline, isDraft, isProtectedBranch } from './rules';
+import { approvalsLeft, approvalsRequired, headPipeline, isDraft, isProtectedBranch, ruleApprovalsLeft } from './rules';
 import type { CommitInfo, LabelRec, MrRec, NoteRec, PipelineRec, ProjectRec, UserRec } from './store';
 import { ACCESS_LEVEL } from './types';
 import {
@@ -358,7 +358,7 @@ export function approvals(core: Core, p: ProjectRec, mr: MrRec, viewer: UserRec)
     updated_at: mr.updatedAt,
     merge_status: 'can_be_merged',
     approved: left === 0,
-    approvals_required: p.approvalsRequired,
+    approvals_required: approvalsRequired(p),
     approvals_left: left,
     require_password_to_approve: false,
     approved_by: users(core, mr.approverIds).map((user) => ({ user })),
@@ -367,40 +367,40 @@ export function approvals(core: Core, p: ProjectRec, mr: MrRec, viewer: UserRec)
     approver_groups: [],
     user_has_approved: mr.approverIds.includes(viewer.id),
     user_can_approve: !mr.approverIds.includes(viewer.id) && viewer.id !== mr.authorId,
-    approval_rules_left: [],
-    has_approval_rules: p.approvalsRequired > 0,
+    approval_rules_left: p.approvalRules
+      .filter((r) => ruleApprovalsLeft(r, mr) > 0)
+      .map((r) => ({ id: r.id, name: r.name, rule_type: 'regular' })),
+    has_approval_rules: p.approvalRules.length > 0 || p.approvalsRequired > 0,
     merge_request_approvers_available: true,
-    multiple_approval_rules_available: false,
+    multiple_approval_rules_available: p.approvalRules.length > 0,
     invalid_approvers_rules: [],
   };
 }
 
-/** Members who could approve: developer+ except the author, like an "any approver" rule. */
-export function eligibleApprovers(p: ProjectRec, mr: MrRec): number[] {
-  return [...p.members.entries()]
-    .filter(([id, level]) => level >= ACCESS_LEVEL.developer && id !== mr.authorId)
-    .map(([id]) => id);
-}
-
+/**
+ * GET .../approval_state: the project's approval rules as they apply to this MR (GitLab copies
+ * them onto the MR). Without rules, `rules: []`.
+ */
 export function approvalState(core: Core, p: ProjectRec, mr: MrRec): Json {
   return {
     approval_rules_overwritten: false,
-    rules: [
-      {
-        id: p.id,
-        name: 'All Members',
-        rule_type: 'any_approver',
-        eligible_approvers: users(core, eligibleApprovers(p, mr)),
-        approvals_required: p.approvalsRequired,
-        users: [],
+    rules: p.approvalRules.map((r) => {
+      const eligible = users(core, r.eligibleIds);
+      return {
+        id: r.id,
+        name: r.name,
+        rule_type: 'regular',
+        eligible_approvers: eligible,
+        approvals_required: r.approvalsRequired,
+        users: eligible,
         groups: [],
         contains_hidden_groups: false,
-        approved_by: users(core, mr.approverIds),
+        approved_by: users(core, mr.approverIds.filter((id) => r.eligibleIds.includes(id))),
         source_rule: null,
-        approved: approvalsLeft(p, mr) === 0,
+        approved: ruleApprovalsLeft(r, mr) === 0,
         overridden: false,
-      },
-    ],
+      };
+    }),
   };
 }
 

@@ -1,7 +1,7 @@
 // In-memory records of the fake GitLab. Git data (branches, commits) is NOT kept here: the bare
 // repositories are the truth for that, so a real `git push` and the API always agree.
 import crypto from 'node:crypto';
-import type { AddUserOptions, FakePipelineStatus, MergeMethod, MergeRequestState, PushRule } from './types';
+import type { AddUserOptions, ApprovalRule, FakePipelineStatus, MergeMethod, MergeRequestState, PushRule } from './types';
 
 export interface UserRec {
   id: number;
@@ -22,6 +22,14 @@ export interface LabelRec {
   createdAt: string;
 }
 
+export interface ApprovalRuleRec {
+  id: number;
+  name: string;
+  approvalsRequired: number;
+  /** User ids, in the order given. */
+  eligibleIds: number[];
+}
+
 export interface ProjectRec {
   id: number;
   /** `group/app` */
@@ -32,6 +40,8 @@ export interface ProjectRec {
   /** userId → access level */
   members: Map<number, number>;
   approvalsRequired: number;
+  /** When non-empty, replaces approvalsRequired. */
+  approvalRules: ApprovalRuleRec[];
   mergeMethod: MergeMethod;
   protectedBranches: Set<string>;
   onlyAllowMergeIfPipelineSucceeds: boolean;
@@ -161,6 +171,7 @@ export class Store {
   private nextNoteId = 5001;
   private nextPipelineId = 101;
   private nextLabelId = 201;
+  private nextApprovalRuleId = 301;
 
   addUser(u: AddUserOptions): UserRec {
     if (this.userByUsername(u.username)) throw new Error(`user ${u.username} exists`);
@@ -249,6 +260,16 @@ export class Store {
       p.labels.set(title, l);
     }
     return l;
+  }
+
+  /** Approval rule records for these rules (unknown usernames throw). */
+  approvalRules(rules: ApprovalRule[]): ApprovalRuleRec[] {
+    return rules.map((r) => ({
+      id: this.nextApprovalRuleId++,
+      name: r.name,
+      approvalsRequired: r.approvalsRequired,
+      eligibleIds: [...new Set(r.eligible.map((u) => this.requireUser(u).id))],
+    }));
   }
 
   newPipelineId(): number {

@@ -92,12 +92,25 @@ export interface PushRule {
   rejectMessage?: string;
 }
 
+/**
+ * A project approval rule (GitLab Premium): `approvalsRequired` approvals from the users in
+ * `eligible`. An approval counts for every rule that lists the approver.
+ */
+export interface ApprovalRule {
+  name: string;
+  approvalsRequired: number;
+  /** Usernames. */
+  eligible: string[];
+}
+
 export interface AddProjectOptions {
   /** Default `main`. */
   defaultBranch?: string;
   members?: Record<string, Role>;
-  /** Approvals needed before merging; default 0 (GitLab's default). */
+  /** Approvals needed before merging; default 0 (GitLab's default). Ignored while approvalRules exist. */
   approvalsRequired?: number;
+  /** Approval rules; when any exist, they alone decide what approvals an MR needs. Default none. */
+  approvalRules?: ApprovalRule[];
   /** Default 'merge'. */
   mergeMethod?: MergeMethod;
   /** Pushing needs maintainer, force-pushing and deleting are refused. Default: [defaultBranch]. */
@@ -125,6 +138,7 @@ export type ProjectSettings = Partial<
   Pick<
     AddProjectOptions,
     | 'approvalsRequired'
+    | 'approvalRules'
     | 'resetApprovalsOnPush'
     | 'approvalResetDelayMs'
     | 'mergeMethod'
