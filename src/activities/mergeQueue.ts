@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { commentMarker, withMarker } from '../domain/comments';
 import { setTrailers } from '../domain/trailers';
-import type { ForgeKind, MergeRequestRef } from '../domain/types';
+import type { ForgeKind } from '../domain/types';
 import { mergeQueueWorkflowId } from '../domain/workflowIds';
 import { ForgeError, type Forge, type ForgeErrorKind } from '../forges/forge';
 import type { GitWorkspace } from '../git/workspace';
@@ -208,7 +208,7 @@ export function createMergeQueueActivities(deps: MergeQueueActivityDeps): MergeQ
 
     accessLevel: ({ ref, username }) => guarded(() => forgeOf(ref).memberAccessLevel(ref.project, username)),
 
-    async enqueueMergeRequest({ ref, targetBranch, entry }: { ref: MergeRequestRef; targetBranch: string; entry: Parameters<MergeQueueActivities['enqueueMergeRequest']>[0]['entry'] }) {
+    async enqueueMergeRequest({ ref, targetBranch, entry }) {
       const workflowId = mergeQueueWorkflowId(ref.forge, ref.project, targetBranch);
       const queueInput: MergeQueueInput = { forge: ref.forge, project: ref.project, targetBranch, mergeOrder: deps.settings.mergeOrder };
       return deps.temporal.workflow.executeUpdateWithStart(enqueueUpdate, {
