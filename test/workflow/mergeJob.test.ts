@@ -193,3 +193,19 @@ test('a 405 on a merge request that became a draft meanwhile is explained as a d
   expect(outcome).toEqual({ kind: 'refused', reason: 'draft' });
   expect(explanations(s)[0].body).toContain('marked as draft');
 });
+
+test('a 404 from the merge of an MR that is in fact merged (a retried merge) counts as merged', async () => {
+  const s = newScript({ merges: [{ kind: 'not-found', message: '404 Not found' }] });
+  s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
+  const outcome = await runJob(s, {
+    change: (acts) => ({
+      async mergeMergeRequest(args) {
+        const answer = await acts.mergeMergeRequest(args);
+        s.mr = { ...s.mr, state: 'merged' }; // the first try went through; GitLab answers 404 now
+        return answer;
+      },
+    }),
+  });
+  expect(outcome).toEqual({ kind: 'merged', sha: 'rebased1' });
+  expect(explanations(s)).toEqual([]);
+});
