@@ -10,6 +10,7 @@ import { mergeRequestWorkflowId } from '../../src/domain/workflowIds';
 import type { MergeRequestSnapshot } from '../../src/workflows/definitions';
 import { startWorker, type RunningWorker } from '../../src/worker';
 import { FakeGitLab, type AddProjectOptions, type FakeMergeRequest, type FakeNote, type FakeUser } from '../fakes/gitlab';
+import { eventually } from '../helpers/eventually';
 import { devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
 /**
@@ -134,23 +135,9 @@ export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {})
         .getHandle<() => Promise<MergeRequestSnapshot>>(mergeRequestWorkflowId({ forge: 'gitlab', project, iid }))
         .result();
     },
-    async eventually(read, ok, ms = 30_000) {
-      const until = Date.now() + ms;
-      for (;;) {
-        const v = await read();
-        if (ok(v)) return v;
-        if (Date.now() > until) throw new Error(`condition not met in ${ms} ms; last value: ${JSON.stringify(v)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    async waitForMergeRequest(project, iid, ok, ms = 60_000) {
-      const until = Date.now() + ms;
-      for (;;) {
-        const mr = gitlab.mergeRequest(project, iid);
-        if (ok(mr)) return mr;
-        if (Date.now() > until) throw new Error(`MR !${iid} did not reach the expected state in ${ms} ms: ${JSON.stringify(mr)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+    eventually,
+    waitForMergeRequest(project, iid, ok, ms = 60_000) {
+      return eventually(() => gitlab.mergeRequest(project, iid), ok, ms);
     },
     async stop() {
       gitlab.setWebhook(undefined);

@@ -8,6 +8,7 @@ import { mergeQueueWorkflowId, mergeRequestWorkflowId } from '../../src/domain/w
 import type { GitWorkspace } from '../../src/git/workspace';
 import { eventSignal, stateQuery, snapshotQuery } from '../../src/workflows/definitions';
 import { mergeRequestWorkflow } from '../../src/workflows/mergeRequest';
+import { eventually } from '../helpers/eventually';
 import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { aMergeRequest } from '../helpers/mergeRequests';
 import { explanations, newScript, pipeline, scriptedActivitiesByIid, type Script } from '../helpers/scriptedActivities';
@@ -100,17 +101,6 @@ async function harness(scripts: Map<number, Script>, log: string[] = []): Promis
       });
     },
   };
-}
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    // Not there yet (e.g. the queue workflow is still starting) counts as "not yet".
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > until) throw new Error(`condition not met in ${ms} ms; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('two merge requests for one target branch are merged one after the other', async () => {
