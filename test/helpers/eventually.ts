@@ -18,3 +18,16 @@ export async function eventually<T>(read: () => T | Promise<T>, ok: (v: T) => bo
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Awaits `promise`, but fails naming `what` if it takes longer than `ms`: a hang says where it is. */
+export async function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
