@@ -20,10 +20,7 @@ import { startShepherdAgainstFakeGitLab, type Shepherd } from '../e2e/harness';
 import { devServerAddress, workflowBundle } from '../helpers/temporal';
 import { greenCi, handedBack, merged, openMergeRequest, rebasedPipeline, theExplanation } from './helpers';
 
-// End-to-end tests run real processes (Temporal, git, the fake GitLab, the worker) on two cores.
-// A rare hang of one of them was seen and is not yet explained (see the closing note of the
-// session that added this): retry a failed test once, printing the first failure in full.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
+import '../helpers/retryEndToEnd';
 
 jest.setTimeout(120_000);
 

@@ -1,10 +1,7 @@
 import { within } from '../helpers/eventually';
 import { startShepherdAgainstFakeGitLab, type Shepherd } from './harness';
 
-// End-to-end tests run real processes (Temporal, git, the fake GitLab, the worker) on two cores.
-// A rare hang of one of them was seen and is not yet explained (see the closing note of the
-// session that added this): retry a failed test once, printing the first failure in full.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
+import '../helpers/retryEndToEnd';
 
 // End to end, as a team sees it: a developer assigns a merge request to the bot in GitLab, and
 // the bot rebases, waits for CI on exactly that commit, and merges it, or says on the MR why not.
