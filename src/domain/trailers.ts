@@ -6,10 +6,11 @@ export class TrailerError extends Error {
   override readonly name = 'TrailerError';
 }
 
-/** A trailer as found in a message: its key as written and its lines (continuations included). */
+/** A trailer as found in a message: its key as written, its lines (continuations included) and its value. */
 interface Trailer {
   readonly key: string;
   readonly lines: ReadonlyArray<string>;
+  readonly value: string;
 }
 
 // Git's trailer keys are tokens: letters, digits and dashes, no spaces.
@@ -24,16 +25,17 @@ const TRAILER_ONLY_KEY = /^(?:[A-Za-z0-9-]+-by|Part-of|Change-Id|Cc)$/i;
  * `message` with the named trailers set: each key in `trailers` replaces every existing trailer of
  * that name (matched case-insensitively, written with the given spelling) by its values, in order
  * and without duplicates; an empty array removes it. Other trailers keep their place, the set ones
- * come after them. The trailer block is the last paragraph when every line of it is `Key: value`
- * (or a continuation line); the first paragraph is the subject, never trailers. The result ends with
- * exactly one newline. Throws `TrailerError` for an empty message or one without a subject.
+ * come after them, and a trailer found twice in the block is kept once (see `sameTrailer`). The
+ * trailer block is the last paragraph when every line of it is `Key: value` (or a continuation
+ * line); the first paragraph is the subject, never trailers. The result ends with exactly one
+ * newline. Throws `TrailerError` for an empty message or one without a subject (see `isNoSubject`).
  */
 export function setTrailers(message: string, trailers: Record<string, string[]>): string {
   const wanted = normalizeWanted(trailers);
   const paragraphs = splitParagraphs(message);
   const [subject] = paragraphs;
   if (subject === undefined) throw new TrailerError('the commit message is empty');
-  if (isTrailerBlock(subject) && subject.some((line) => TRAILER_ONLY_KEY.test(TRAILER_LINE.exec(line)?.[1] ?? ''))) {
+  if (isNoSubject(subject, new Set(wanted.map(({ key }) => key.toLowerCase())))) {
     throw new TrailerError(`the commit message has no subject, only trailers (${JSON.stringify(subject[0])}); write a subject line first`);
   }
   const last = paragraphs[paragraphs.length - 1] ?? [];
@@ -105,24 +107,58 @@ function splitParagraphs(message: string): string[][] {
   return paragraphs;
 }
 
+/**
+ * Whether the first paragraph is trailers rather than a subject: only `Key: value` lines, one of
+ * them with a key nothing but trailers use. A single line whose key is not being set is kept as the
+ * subject whatever its key, as marge-bot does: nothing here would replace it, so the commit keeps
+ * the one line its author wrote.
+ */
+function isNoSubject(first: ReadonlyArray<string>, setKeys: ReadonlySet<string>): boolean {
+  if (!isTrailerBlock(first)) return false;
+  const keys = first.map((line) => TRAILER_LINE.exec(line)?.[1] ?? '');
+  if (keys.length === 1 && !setKeys.has((keys[0] ?? '').toLowerCase())) return false;
+  return keys.some((key) => TRAILER_ONLY_KEY.test(key));
+}
+
 function isTrailerBlock(paragraph: ReadonlyArray<string>): boolean {
   return paragraph.every((line, i) => TRAILER_LINE.test(line) || (i > 0 && CONTINUATION.test(line)));
 }
 
 function readTrailers(block: ReadonlyArray<string>): Trailer[] {
-  const trailers: Array<{ key: string; lines: string[] }> = [];
+  const trailers: Array<{ key: string; lines: string[]; value: string }> = [];
   for (const line of block) {
     const match = TRAILER_LINE.exec(line);
     const previous = trailers[trailers.length - 1];
-    if (match) trailers.push({ key: match[1] ?? '', lines: [line] });
-    else previous?.lines.push(line);
+    if (match) {
+      trailers.push({ key: match[1] ?? '', lines: [line], value: match[2] ?? '' });
+    } else if (previous) {
+      previous.lines.push(line);
+      previous.value += ` ${line}`;
+    }
   }
   return trailers;
 }
 
+/**
+ * One trailer written twice: the key in any case (git matches keys so) and the value once its
+ * whitespace is collapsed, so a folded continuation line equals the same value on one line.
+ */
+function sameTrailer({ key, value }: Trailer): string {
+  return `${key.toLowerCase()}:${value.replace(/\s+/g, ' ').trim()}`;
+}
+
 function mergeTrailers(existing: ReadonlyArray<Trailer>, wanted: ReadonlyArray<{ key: string; values: string[] }>): string[] {
   const replaced = new Set(wanted.map(({ key }) => key.toLowerCase()));
-  const kept = existing.filter(({ key }) => !replaced.has(key.toLowerCase())).flatMap(({ lines }) => lines);
+  const seen = new Set<string>();
+  const kept = existing
+    .filter((trailer) => {
+      if (replaced.has(trailer.key.toLowerCase())) return false;
+      const id = sameTrailer(trailer);
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
+    .flatMap(({ lines }) => lines);
   const added = wanted.flatMap(({ key, values }) => values.map((value) => `${key}: ${value}`));
   return [...kept, ...added];
 }

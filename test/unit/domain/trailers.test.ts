@@ -69,6 +69,21 @@ describe('setTrailers', () => {
     );
   });
 
+  it('collapses duplicates of any trailer in the block, not only of the ones it sets', () => {
+    const message = 'Subject\n\nBody.\n\nSigned-off-by: A <a@x>\nCc: list@x\nSigned-off-by: A <a@x>\nSigned-off-by: C <c@x>\nCc: list@x\n';
+    expect(setTrailers(message, { 'Reviewed-by': ['B <b@x>'] })).toBe(
+      'Subject\n\nBody.\n\nSigned-off-by: A <a@x>\nCc: list@x\nSigned-off-by: C <c@x>\nReviewed-by: B <b@x>\n',
+    );
+    expect(setTrailers('Subject\n\nCc: list@x\nCc: list@x', {})).toBe('Subject\n\nCc: list@x\n');
+  });
+
+  it('takes trailers that differ only in the key case or in spacing for the same one, keeping the first as written', () => {
+    const message = 'Subject\n\nSigned-off-by: A  <a@x>\nsigned-off-by:A <a@x>\nAcked-by: Someone with a\n  long name <s@x>\nAcked-by: Someone with a long name <s@x>\n';
+    expect(setTrailers(message, { 'Part-of': ['<u>'] })).toBe(
+      'Subject\n\nSigned-off-by: A  <a@x>\nAcked-by: Someone with a\n  long name <s@x>\nPart-of: <u>\n',
+    );
+  });
+
   it('removes a trailer given an empty array, and the block with it when nothing is left', () => {
     expect(setTrailers('Subject\n\nBody.\n\nReviewed-by: A <a@x>\nSigned-off-by: S <s@x>\n', { 'Reviewed-by': [] })).toBe(
       'Subject\n\nBody.\n\nSigned-off-by: S <s@x>\n',
@@ -81,6 +96,8 @@ describe('setTrailers', () => {
     const trailers = { 'Reviewed-by': ['Carol <carol@example.com>'], 'Part-of': [`<${MR}>`], 'Tested-by': [`Shepherd <${MR}>`] };
     const once = setTrailers('Subject\n\nBody\n\nSigned-off-by: A <a@x>', trailers);
     expect(setTrailers(once, trailers)).toBe(once);
+    const deduplicated = setTrailers('Subject\n\nSigned-off-by: A <a@x>\nsigned-off-by: A <a@x>\nCc: x', trailers);
+    expect(setTrailers(deduplicated, trailers)).toBe(deduplicated);
   });
 
   it('keeps continuation lines with their trailer, and drops them with it', () => {
@@ -120,10 +137,25 @@ describe('setTrailers', () => {
   });
 
   it('refuses a message made only of trailers: it has no subject', () => {
-    for (const message of ['Signed-off-by: A <a@x>', 'Signed-off-by: A <a@x>\nReviewed-by: B <b@x>\n', 'Reviewed-by: B <b@x>\n\nPart-of: <u>']) {
+    for (const message of ['Signed-off-by: A <a@x>\nReviewed-by: B <b@x>\n', 'Part-of: <old>', 'Part-of: <old>\n\nSigned-off-by: A <a@x>', 'part-OF: <old>\n']) {
       expect(() => setTrailers(message, { 'Part-of': ['<u>'] })).toThrow(TrailerError);
       expect(() => setTrailers(message, { 'Part-of': ['<u>'] })).toThrow(/has no subject/);
     }
+  });
+
+  it('keeps a one-line message that looks like a trailer of a name it does not set as the subject', () => {
+    expect(setTrailers('Fix: handle empty input', { 'Reviewed-by': ['B <b@x>'] })).toBe('Fix: handle empty input\n\nReviewed-by: B <b@x>\n');
+    expect(setTrailers('Signed-off-by: A <a@x>', { 'Reviewed-by': ['B <b@x>'] })).toBe('Signed-off-by: A <a@x>\n\nReviewed-by: B <b@x>\n');
+    expect(setTrailers('Cc: stable@example.com\n', { 'Part-of': ['<u>'] })).toBe('Cc: stable@example.com\n\nPart-of: <u>\n');
+    // The rewritten message has that subject and a trailer block, and a retry leaves it alone.
+    expect(setTrailers('Reviewed-by: B <b@x>\n\nPart-of: <u>', { 'Part-of': ['<u>'] })).toBe('Reviewed-by: B <b@x>\n\nPart-of: <u>\n');
+    const once = setTrailers('Signed-off-by: A <a@x>', { 'Reviewed-by': ['B <b@x>'], 'Part-of': [`<${MR}>`] });
+    expect(setTrailers(once, { 'Reviewed-by': ['B <b@x>'], 'Part-of': [`<${MR}>`] })).toBe(once);
+  });
+
+  it('still refuses a one-line message that is a trailer it sets: replacing it would leave no subject', () => {
+    expect(() => setTrailers('Reviewed-by: Old <old@x>', { 'Reviewed-by': ['B <b@x>'] })).toThrow(/has no subject/);
+    expect(() => setTrailers('Reviewed-by: Old <old@x>', { 'Part-of': ['<u>'], 'reviewed-BY': [] })).toThrow(/has no subject/);
   });
 
   it('refuses trailers it cannot write', () => {
