@@ -54,6 +54,7 @@ async function listen(config: ShepherdConfig, temporalAddress: string): Promise<
   const app = createApp({
     sink: temporalEventSink(client, config.taskQueue),
     gitlabWebhookSecret: config.gitlabWebhookSecret,
+    webhookMaxBodyBytes: config.webhookMaxBodyBytes,
     log,
   });
   const server = await new Promise<Server>((resolve, reject) => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createMergeQueueActivities, type MergeQueueSettings } from './activities/mergeQueue';
+import { createActivities, type MergeQueueSettings } from './activities';
 import type { ShepherdConfig } from './config';
 import type { ForgeKind } from './domain/types';
 import type { Forge } from './forges/forge';
@@ -93,6 +93,8 @@ export function mergeQueueSettingsFrom(config: ShepherdConfig): MergeQueueSettin
     mergeLabel: config.mergeLabel,
     scope: { projectRegexp: config.projectRegexp, branchRegexp: config.branchRegexp, sourceBranchRegexp: config.sourceBranchRegexp },
     mergeOrder: config.mergeOrder,
+    requireMergePermission: config.requireMergePermission,
+    queueCheckIntervalMs: config.queueCheckIntervalMs,
   };
 }
 
@@ -104,7 +106,7 @@ export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningW
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   const forges = configuredForges(config);
   const sshKeyFile = gitSshKeyFile(config);
-  const activities = createMergeQueueActivities({
+  const activities = createActivities({
     forges,
     git: new GitWorkspace({
       cacheDir: path.join(config.dataDir, 'git'),

@@ -1,14 +1,17 @@
-import type { RebaseOutcome } from '../git/workspace';
 import type { MergeOrder } from '../domain/mergeOrder';
+import type { EnqueueAnswer, QueueEntryRequest } from '../domain/mergeQueueMachine';
+import type { JobOutcome } from '../domain/jobOutcome';
 import type { MergeTrigger } from '../domain/readiness';
 import type { ScopeRules } from '../domain/scope';
-import type { Approvals, MergeAttemptResult, MergeRequest, MergeRequestRef, Pipeline } from '../domain/types';
+import type { Approvals, ForgeKind, MergeRequest, MergeRequestRef, MergeResult, Pipeline } from '../domain/types';
 
-// The activity contract workflows see (they `import type` it). Arguments and results carry no
-// secrets: tokens stay in the worker's configuration.
+// The activity contract workflows see (they `import type` it), in small groups by what each
+// touches: the forge, git, and Temporal itself (the queue). Each group is proxied once, with its
+// own timeouts (src/workflows/activities.ts). Arguments and results carry no secrets.
 
 /** The worker's configuration as workflows need it: read through an activity, so it is recorded. */
 export interface WorkerSettings {
+  /** The bot's identity on this forge (who the configured token belongs to). */
   botUsername: string;
   botName: string;
   ciTimeoutMs: number;
@@ -26,6 +29,10 @@ export interface WorkerSettings {
   mergeLabel?: string;
   scope: ScopeRules;
   mergeOrder: MergeOrder;
+  /** The requester must be allowed to merge into the target branch (require-merge-permission). */
+  requireMergePermission: boolean;
+  /** How often a queued MR checks with its queue, and the queue with the forge. */
+  queueCheckIntervalMs: number;
 }
 
 export interface LoadedMergeRequest {
@@ -44,50 +51,85 @@ export interface TrailerPlan {
 }
 
 export type RebaseResult =
-  | RebaseOutcome
+  | { kind: 'pushed'; sha: string; targetSha: string }
+  | { kind: 'up-to-date'; sha: string; targetSha: string }
+  | { kind: 'conflict'; files: string[]; targetSha: string }
+  | { kind: 'source-moved'; actualSha: string }
+  | { kind: 'missing-branch'; branch: string }
   | { kind: 'protected-source'; branch: string }
+  /** A fork's source branch the bot may not push to. */
+  | { kind: 'fork-not-writable'; sourceProject: string; branch: string }
   | { kind: 'remote-rebase-failed'; error: string };
 
-export interface MergeQueueActivities {
-  workerSettings(): Promise<WorkerSettings>;
+/** The pipeline that counts for a commit, as the forge says now. */
+export type CiStatus = { pipeline: Pipeline | null };
+
+export interface ForgeActivities {
+  settingsFor(args: { forge: ForgeKind }): Promise<WorkerSettings>;
+  /** The MR as the forge has it now (no approvals): what its workflow decides from. */
+  getMergeRequest(ref: MergeRequestRef): Promise<MergeRequest>;
+  /** The MR and its approvals: what a job checks readiness with. */
   loadMergeRequest(ref: MergeRequestRef): Promise<LoadedMergeRequest>;
+  /**
+   * The pipeline that counts for `sha`: the MR's head pipeline when its head is `sha` (merge
+   * request and merged-results pipelines run on other SHAs), else the newest pipeline of `sha`.
+   */
+  ciStatus(args: { ref: MergeRequestRef; sha: string }): Promise<CiStatus>;
+  /** Head of `branch` in the MR's project, or in `project` (a fork's source branch). */
+  branchHead(args: { ref: MergeRequestRef; branch: string; project?: string }): Promise<string | null>;
+  /** Merges with the SHA guard; a retry after a merge that went through answers merged. */
+  merge(args: { ref: MergeRequestRef; sha: string }): Promise<MergeResult>;
+  /** Posts `body` unless the bot already posted a comment with the same key. */
+  commentOnce(args: { ref: MergeRequestRef; key: string; body: string }): Promise<void>;
+  /**
+   * Hands the MR back: removes the bot from the assignees and the merge label, where present.
+   * Answers the MR's updatedAt afterwards: a later update is someone asking again.
+   */
+  unassignBot(args: { ref: MergeRequestRef }): Promise<{ updatedAt: string }>;
+  /** May this user ask the bot to merge (Developer or more in the project)? */
+  mayRequest(args: { ref: MergeRequestRef; username: string }): Promise<boolean>;
+  /** May this user merge into `branch` by its protection rules? */
+  mayMerge(args: { ref: MergeRequestRef; username: string; branch: string }): Promise<boolean>;
+  /**
+   * Approves again as each of `usernames` (impersonate-approvers) after the bot pushed `sha`;
+   * waits for the forge to see `sha` as the head first. 'head-moved' when someone else pushed.
+   */
+  reapprove(args: { ref: MergeRequestRef; usernames: string[]; sha: string }): Promise<'approved' | 'head-moved'>;
+  /** Of these MRs, those no longer open, asking the bot, and targeting `targetBranch`. */
+  noLongerRequested(args: {
+    forge: ForgeKind;
+    project: string;
+    targetBranch: string;
+    entries: { iid: number; trigger: MergeTrigger }[];
+  }): Promise<number[]>;
+}
+
+export interface GitActivities {
   rebaseMergeRequest(args: {
     ref: MergeRequestRef;
     sourceBranch: string;
     targetBranch: string;
     expectedSourceSha: string;
+    /** The project the source branch lives in, when it is a fork. */
+    sourceProject?: string;
     strategy?: 'rebase' | 'merge';
     trailers?: TrailerPlan;
   }): Promise<RebaseResult>;
-  /** GitLab's own rebase API (rebase-remotely): no local clone, no trailers. */
+  /** The forge's own rebase (rebase-remotely): no local clone, no trailers. */
   rebaseRemotely(args: { ref: MergeRequestRef; targetBranch: string; expectedSourceSha: string }): Promise<RebaseResult>;
-  /** Approves again as each of `usernames` (impersonate-approvers), after the bot's push reset them. */
-  reapprove(args: { ref: MergeRequestRef; usernames: string[]; sha: string }): Promise<void>;
-  latestPipeline(args: { ref: MergeRequestRef; sha: string }): Promise<Pipeline | null>;
-  branchHead(args: { ref: MergeRequestRef; branch: string }): Promise<string | null>;
-  mergeMergeRequest(args: { ref: MergeRequestRef; sha: string }): Promise<MergeAttemptResult>;
-  /** Posts `body` unless a comment with the same key is already there. */
-  commentOnce(args: { ref: MergeRequestRef; key: string; body: string }): Promise<void>;
-  /** Hands the MR back: removes the bot from the assignees and the merge label, where present. */
-  unassignBot(args: { ref: MergeRequestRef }): Promise<void>;
-  /** The access level (GitLab's numbers: 30 Developer, 40 Maintainer) of a user in the MR's project. */
-  accessLevel(args: { ref: MergeRequestRef; username: string }): Promise<number>;
+}
+
+/** Where an attempt stands, as the queue and Temporal see it (the MR's periodic check). */
+export type AttemptStatus =
+  | { kind: 'queued' }
+  | { kind: 'ended'; outcome: JobOutcome }
+  /** Neither the queue nor Temporal knows it: it was lost and must be asked for again. */
+  | { kind: 'unknown' };
+
+export interface QueueActivities {
   /** Puts the MR into its target branch's queue (starting the queue if needed); answers its position. */
-  enqueueMergeRequest(args: { ref: MergeRequestRef; targetBranch: string; entry: QueueEntryInput }): Promise<EnqueueAnswer>;
-}
-
-/** What the merge request's workflow tells its queue about the MR. */
-export interface QueueEntryInput {
-  attempt: number;
-  trigger: MergeTrigger;
-  createdAt: string;
-  updatedAt: string;
-  assignedAt: string;
-}
-
-export interface EnqueueAnswer {
-  /** 1 = next; 0 = being merged now. */
-  position: number;
-  /** The MR being merged right now, if another one. */
-  running?: number;
+  enqueue(args: { targetBranch: string; entry: QueueEntryRequest }): Promise<EnqueueAnswer>;
+  attemptStatus(args: { ref: MergeRequestRef; targetBranch: string; attempt: number; attemptKey: string }): Promise<AttemptStatus>;
+  /** How each of these jobs ended, for those that have (the queue's periodic check). */
+  endedJobs(args: { ref: MergeRequestRef; attempt: number; attemptKey: string }[]): Promise<{ iid: number; attempt: number; outcome: JobOutcome }[]>;
 }

@@ -1,28 +1,14 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { DomainEvent, MergeRequestEvent } from '../domain/events';
-import { mergeQueueWorkflowId, mergeRequestWorkflowId } from '../domain/workflowIds';
+import type { Client } from '@temporalio/client';
+import type { DomainEvent, MergeRequestEvent, PipelineEvent } from '../domain/events';
+import { mergeRequestWorkflowId } from '../domain/workflowIds';
 import { mergeRequestSearchAttributes } from '../temporal/searchAttributeValues';
-import { eventSignal, pipelineSignal } from '../workflows/definitions';
+import { eventSignal, pipelineSignal } from '../temporal/messages';
 import type { DeliveryResult, EventSink } from './eventSink';
 
 export function temporalEventSink(client: Client, taskQueue: string): EventSink {
   return {
     async deliver(event: DomainEvent): Promise<DeliveryResult> {
-      if (event.kind === 'pipeline') {
-        if (!event.ref || !event.targetBranch) {
-          return { status: 'ignored', reason: 'pipeline not attached to a merge request (the merge job polls for it)' };
-        }
-        const workflowId = mergeQueueWorkflowId(event.ref.forge, event.ref.project, event.targetBranch);
-        try {
-          await client.workflow.getHandle(workflowId).signal(pipelineSignal, event);
-        } catch (err) {
-          if (err instanceof WorkflowNotFoundError) {
-            return { status: 'ignored', reason: `no merge queue is running for ${event.targetBranch}` };
-          }
-          throw err;
-        }
-        return { status: 'accepted', workflowId };
-      }
+      if (event.kind === 'pipeline') return deliverPipeline(client, event);
       const workflowId = mergeRequestWorkflowId(event.ref);
       await client.workflow.signalWithStart('mergeRequestWorkflow', {
         workflowId,
@@ -42,6 +28,36 @@ export function temporalEventSink(client: Client, taskQueue: string): EventSink 
       await client.workflowService.getSystemInfo({});
     },
   };
+}
+
+/** Quotes a value for a Temporal list filter. */
+function quoted(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * A pipeline is addressed by (project, SHA), whatever kind it is: branch pipelines carry no merge
+ * request, merged-results pipelines run on a SHA that is not the MR's head. Every running merge
+ * job waiting on that SHA, or on that MR, is told to look; the job asks the forge what passed.
+ */
+async function deliverPipeline(client: Client, event: PipelineEvent): Promise<DeliveryResult> {
+  const forge = event.ref?.forge ?? 'gitlab';
+  const which = [`ShepherdHeadSha = ${quoted(event.sha)}`];
+  if (event.ref) which.push(`ShepherdMergeRequest = ${event.ref.iid}`);
+  const query =
+    `WorkflowType = "mergeJobWorkflow" AND ExecutionStatus = "Running" AND ShepherdForge = ${quoted(forge)} ` +
+    `AND ShepherdProject = ${quoted(event.project)} AND (${which.join(' OR ')})`;
+  const signalled: string[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    try {
+      await client.workflow.getHandle(wf.workflowId, wf.runId).signal(pipelineSignal, event);
+      signalled.push(wf.workflowId);
+    } catch {
+      // It ended between the listing and the signal: nothing waits any more.
+    }
+  }
+  if (signalled.length === 0) return { status: 'ignored', reason: `no merge job is waiting on ${event.sha.slice(0, 12)} in ${event.project}` };
+  return { status: 'accepted', workflowId: signalled.join(',') };
 }
 
 function memoOf(event: MergeRequestEvent): Record<string, string> {

@@ -6,7 +6,7 @@ import { checkScope } from '../domain/scope';
 import type { MergeRequest, MergeRequestRef } from '../domain/types';
 import { mergeRequestWorkflowId } from '../domain/workflowIds';
 import { mergeRequestSearchAttributes } from '../temporal/searchAttributeValues';
-import { eventSignal, stateQuery, type MergeRequestSnapshot } from '../workflows/definitions';
+import { eventSignal, stateQuery, type MergeRequestSnapshot } from '../temporal/messages';
 import { configuredForges, startWorker } from '../worker';
 
 export interface RunOnceOptions {

@@ -11,7 +11,18 @@ import { DURATION_FORMS, DurationError, parseDuration } from '../domain/duration
 import { EMBARGO_FORMS, EmbargoError, parseEmbargo } from '../domain/embargo';
 import { compileScopeRegexp } from '../domain/scope';
 
-export type OptionKind = 'string' | 'url' | 'int' | 'bool' | 'duration' | 'secret' | 'file' | 'dir' | 'enum' | 'regexp';
+export type OptionKind =
+  | 'string'
+  | 'url'
+  | 'int'
+  | 'bool'
+  | 'duration'
+  | 'size'
+  | 'secret'
+  | 'file'
+  | 'dir'
+  | 'enum'
+  | 'regexp';
 
 /** A value as a source hands it over, before validation. */
 export type RawValue = string | number | boolean;
@@ -167,6 +178,57 @@ function durationKind(allowZero = false): Kind<number> {
 }
 
 const DURATION = durationKind();
+
+const KIB = 1024;
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: KIB,
+  kb: KIB,
+  kib: KIB,
+  m: KIB ** 2,
+  mb: KIB ** 2,
+  mib: KIB ** 2,
+  g: KIB ** 3,
+  gb: KIB ** 3,
+  gib: KIB ** 3,
+};
+
+/** What a size option accepts, for messages. */
+export const SIZE_FORMS = 'bytes, or a number with b, kb, mb or gb (powers of 1024), e.g. 1mb, 512kb, 1.5mb, 1048576';
+
+/**
+ * A size in bytes. Units are powers of 1024, as in body-parser's `limit` ("1mb" is 1 MiB), so a
+ * value reads the same here as in Express documentation. Bare numbers are bytes and must be
+ * whole; `min` keeps a bare `1` (meant as 1mb?) from silently refusing everything.
+ */
+function sizeKind(min: number, max: number): Kind<number> {
+  const human = (bytes: number): string => {
+    for (const [unit, factor] of [['gb', KIB ** 3], ['mb', KIB ** 2], ['kb', KIB]] as const) {
+      if (bytes % factor === 0) return `${bytes / factor}${unit}`;
+    }
+    return `${bytes}b`;
+  };
+  const expected = `expected a size from ${human(min)} to ${human(max)}: ${SIZE_FORMS}`;
+  return {
+    kind: 'size',
+    placeholder: 'SIZE',
+    secret: false,
+    value: valueSchema((raw) => {
+      const text = scalarText(raw)?.toLowerCase();
+      const m = text === undefined ? null : /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text);
+      if (!m) return reject(expected);
+      const [, number, unit] = m;
+      const factor = SIZE_UNITS[unit];
+      if (factor === undefined) return reject(expected, `unknown unit "${unit}"`);
+      if (factor === 1 && number.includes('.')) return reject(expected, 'bytes must be a whole number');
+      const bytes = Math.floor(Number(number) * factor);
+      if (bytes < min) return reject(expected, `it is below ${human(min)}`);
+      if (bytes > max) return reject(expected, `it is above ${human(max)}`);
+      return accept(bytes);
+    }),
+  };
+}
 
 function secretKind(placeholder: string): Kind<string> {
   return {
@@ -351,6 +413,11 @@ const selectionOptions = {
     textKind('LABEL'),
     'A label that queues a merge request like assigning it to the bot does (Shepherd addition; default: assignment only).',
   ),
+  'require-merge-permission': defaulted(
+    boolKind,
+    false,
+    'When true, whoever asks the bot to merge (who assigned it, added the merge label or wrote the merge command) must be allowed to merge into the target branch by its protection rules; otherwise the bot refuses with a comment.',
+  ),
   'merge-order': defaulted(
     enumKind(MERGE_ORDERS),
     'created_at',
@@ -398,6 +465,11 @@ const mergeOptions = {
   'ci-timeout': defaulted(DURATION, '15min', 'How long to wait for CI to pass.'),
   'max-ci-time-in-minutes': optional(intKind('MINUTES', 1, 1_000_000), 'Deprecated; use --ci-timeout.'),
   'ci-poll-interval': defaulted(DURATION, '30s', 'How often to poll the pipeline when no webhook arrives.'),
+  'queue-check-interval': defaulted(
+    DURATION,
+    '10min',
+    'How often a queued merge request checks with its queue, and the queue with GitLab, to repair what a lost webhook or signal left wrong.',
+  ),
 };
 
 const batchOptions = {
@@ -437,6 +509,11 @@ const runOptions = {
   'temporal-ui-port': defaulted(PORT, 8233, "Port of the embedded dev server's Web UI."),
   'api-host': defaulted(textKind('HOST'), '127.0.0.1', 'Address the webhook API listens on.'),
   'api-port': defaulted(PORT, 3000, 'Port the webhook API listens on.'),
+  'webhook-max-body': defaulted(
+    sizeKind(KIB, KIB ** 3),
+    '1mb',
+    'Largest webhook body the API reads, e.g. 1mb, 512kb or bytes; a larger one gets 413 and starts nothing.',
+  ),
   'data-dir': defaulted(
     textKind('DIR'),
     '.data',
@@ -534,6 +611,12 @@ export interface ShepherdConfig {
   sourceBranchRegexp: string;
   /** A label that queues a merge request like assigning it to the bot; absent: assignment only. */
   mergeLabel?: string;
+  /**
+   * Whoever asks for a merge (the webhook's actor for an assignment or the merge label, the
+   * author of a merge command) must be allowed to merge into the target branch by its protection
+   * rules; otherwise the bot refuses with a comment.
+   */
+  requireMergePermission: boolean;
   mergeOrder: MergeOrder;
   // Merging
   /** Embargo intervals as written (checked with `parseEmbargo`); empty: no embargo. */
@@ -551,6 +634,7 @@ export interface ShepherdConfig {
   /** The deprecated option as given (minutes); read `ciTimeoutMs` instead. */
   maxCiTimeInMinutes?: number;
   ciPollIntervalMs: number;
+  queueCheckIntervalMs: number;
   // Batches: accepted for marge-bot compatibility, no effect yet (see LoadedConfig.warnings).
   batch: boolean;
   useNoFfBatches: boolean;
@@ -569,13 +653,17 @@ export interface ShepherdConfig {
   temporalUiPort: number;
   apiHost: string;
   apiPort: number;
+  /** Largest webhook body the API reads, in bytes (for createApp's `webhookMaxBodyBytes`). */
+  webhookMaxBodyBytes: number;
   dataDir: string;
 }
 
-/** The `ShepherdConfig` field of an option: camelCase, plus `Ms` for durations. */
+/** The `ShepherdConfig` field of an option: camelCase, plus `Ms` for durations and `Bytes` for sizes. */
 export function configKey(name: OptionName): keyof ShepherdConfig {
   const camel = name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
-  return (optionMeta(name).kind === 'duration' ? `${camel}Ms` : camel) as keyof ShepherdConfig;
+  const { kind } = optionMeta(name);
+  const unit = kind === 'duration' ? 'Ms' : kind === 'size' ? 'Bytes' : '';
+  return `${camel}${unit}` as keyof ShepherdConfig;
 }
 
 /** Written out field by field so the compiler checks every option lands in the right place. */
@@ -596,6 +684,7 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     branchRegexp: values['branch-regexp'],
     sourceBranchRegexp: values['source-branch-regexp'],
     mergeLabel: values['merge-label'],
+    requireMergePermission: values['require-merge-permission'],
     mergeOrder: values['merge-order'],
     embargo: values.embargo,
     useMergeStrategy: values['use-merge-strategy'],
@@ -608,6 +697,7 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     ciTimeoutMs: values['ci-timeout'],
     maxCiTimeInMinutes: values['max-ci-time-in-minutes'],
     ciPollIntervalMs: values['ci-poll-interval'],
+    queueCheckIntervalMs: values['queue-check-interval'],
     batch: values.batch,
     useNoFfBatches: values['use-no-ff-batches'],
     useMergeCommitBatches: values['use-merge-commit-batches'],
@@ -622,6 +712,7 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     temporalUiPort: values['temporal-ui-port'],
     apiHost: values['api-host'],
     apiPort: values['api-port'],
+    webhookMaxBodyBytes: values['webhook-max-body'],
     dataDir: path.resolve(cwd, values['data-dir']),
   };
 }

@@ -74,6 +74,30 @@ export function unexpectedErrorComment(what: string): string {
   return `I couldn't merge this merge request: ${what}. The details are in Shepherd's logs and in its workflow in the Temporal Web UI. ${REASSIGN[0].toUpperCase()}${REASSIGN.slice(1)} to try again.`;
 }
 
+/**
+ * A job that broke down. Internal error text stays in the log: the comment says what failed in
+ * plain words and which workflow to look up.
+ */
+export function jobErrorComment(workflowId: string): string {
+  return `I couldn't merge this merge request: something went wrong on my side while merging it. Whoever runs Shepherd can look up the workflow \`${workflowId}\` in its Temporal Web UI or logs for the details. ${REASSIGN[0].toUpperCase()}${REASSIGN.slice(1)} to try again.`;
+}
+
+export function mergeRefusedComment(message: string): string {
+  return `I couldn't merge this merge request: GitLab refused the merge itself: "${message}". This is usually a push rule or a server hook (commit message format, author email, signed commits) or a merge request dependency; rebasing again would not change it. Fix what the message says, then ${REASSIGN}.`;
+}
+
+export function notMergeableComment(detail: string): string {
+  return `I couldn't merge this merge request: GitLab does not consider it mergeable (${detail}). Check the merge request's merge checks on its page, then ${REASSIGN}.`;
+}
+
+export function forkNotWritableComment(sourceProject: string, branch: string, botUsername: string): string {
+  return `I couldn't merge this merge request: its source branch \`${branch}\` lives in the fork \`${sourceProject}\`, where I may not push the rebased commits. Either tick "Allow commits from members who can merge to the target branch" on this merge request, or give @${botUsername} the Developer role in the fork; then ${REASSIGN}.`;
+}
+
+export function notPermittedToMergeComment(requester: string, targetBranch: string): string {
+  return `@${requester}, I only merge on behalf of people who may merge into \`${targetBranch}\` themselves (require-merge-permission is on), and its protection rules do not allow you to. Ask someone who may merge into \`${targetBranch}\` to assign me or to comment \`merge\` to me.`;
+}
+
 export function queuedComment(targetBranch: string, position: number, running: number | undefined): string {
   const now = running !== undefined ? ` !${running} is being merged now.` : '';
   const where = position <= 1 ? 'next in line' : `number ${position} in line`;

@@ -40,8 +40,15 @@ export interface MergeRequest {
   squash: boolean;
   /** False while a discussion that must be resolved before merging is still open. */
   blockingDiscussionsResolved: boolean;
-  /** GitLab's `detailed_merge_status` (e.g. `mergeable`, `ci_must_pass`, `not_approved`). */
-  detailedMergeStatus: string;
+  /** Whether the forge would merge it as it is now, as far as the forge has checked. */
+  mergeability: Mergeability;
+  /**
+   * People who may merge into the target branch may also push to the source branch (GitLab's
+   * "Allow commits from members who can merge to the target branch" on fork MRs).
+   */
+  allowCollaboration: boolean;
+  /** The pipeline the forge counts for this MR (GitLab's head_pipeline); null when none yet. */
+  headPipeline: Pipeline | null;
   /** Label titles. */
   labels: string[];
   /** The forge is rebasing the source branch on request (GitLab's rebase API) and has not finished. */
@@ -88,14 +95,46 @@ export interface Note {
   authorUsername: string;
 }
 
-/** What a merge attempt with the SHA guard came to, as the forge reports it. */
-export type MergeAttemptResult =
+/**
+ * Whether the forge would merge an MR now. `checking`: the forge has not finished looking since
+ * the last push (GitLab's unchecked/checking/preparing), to be waited out, never a refusal.
+ */
+export type Mergeability =
+  | 'checking'
+  | 'mergeable'
+  | 'conflict'
+  /** The source branch must be rebased first (fast-forward merge method, target moved). */
+  | 'needs-rebase'
+  /** Something else the forge enforces: CI must pass, approvals, draft, discussions, ... */
+  | 'blocked';
+
+/** Why the forge would not merge, read from the MR's state after it said no. */
+export type NotMergeableReason =
+  | 'checking'
+  | 'conflict'
+  | 'needs-rebase'
+  | 'draft'
+  | 'closed'
+  | 'merged'
+  | 'ci'
+  | 'approvals'
+  | 'discussions'
+  | 'other';
+
+/**
+ * What a merge with the SHA guard came to. The same meanings for every forge and every version
+ * of it (GitLab's older 405/406/409 and current 405/409/422 both map here).
+ */
+export type MergeResult =
   | { kind: 'merged'; mergeCommitSha?: string }
-  /** 409: the source branch head is no longer the SHA we asked to merge. */
-  | { kind: 'sha-mismatch'; message: string }
-  /** 405: the forge will not merge it in its current state (draft, closed, push rule, ...). */
-  | { kind: 'not-allowed'; message: string }
-  /** 406: the branch cannot be merged (conflict, or the target moved and fast-forward is required). */
-  | { kind: 'cannot-merge'; message: string }
-  /** 404 after a merge: usually it is already merged. */
+  /** The source head is no longer the SHA that was tested (GitLab 409). */
+  | { kind: 'head-moved'; message: string }
+  /** The forge will not merge it in its current state (GitLab 405/406); why, from the MR. */
+  | { kind: 'not-mergeable'; reason: NotMergeableReason; message: string }
+  /**
+   * The forge tried and something refused the merge itself: a push rule, a server hook, unmerged
+   * dependencies (GitLab 422, or 200 with merge_error). Rebasing again will not help.
+   */
+  | { kind: 'refused'; message: string }
+  /** 404: the MR is gone, or already merged (a retried merge). */
   | { kind: 'not-found'; message: string };

@@ -11,6 +11,6 @@ export function mergeQueueWorkflowId(forge: ForgeKind, project: string, targetBr
   return `queue:${forge}:${project}:${targetBranch}`;
 }
 
-export function mergeJobWorkflowId(ref: MergeRequestRef, attempt: number): string {
+export function mergeJobWorkflowId(ref: MergeRequestRef, attempt: number | string): string {
   return `merge:${ref.forge}:${ref.project}:${ref.iid}:${attempt}`;
 }

@@ -1,21 +1,22 @@
-import type {
-  Approvals,
-  MergeAttemptResult,
-  MergeRequest,
-  Note,
-  Pipeline,
-  UserRef,
-} from '../domain/types';
+import type { Approvals, MergeRequest, MergeResult, Note, Pipeline, UserRef } from '../domain/types';
 
 /**
  * What Shepherd needs from a forge. Workflows and activities speak only these domain types;
- * adapters (GitLab now, GitHub later) translate. Expected failures (not found, forbidden) are
- * thrown as `ForgeError` with a `kind` so activities can turn them into non-retryable failures;
- * anything else (5xx, network) is thrown as is and retried.
+ * adapters (GitLab now, GitHub later) translate. One call is one attempt: adapters do not retry.
+ *
+ * Errors:
+ * - expected client errors (4xx) are `ForgeError` with a `kind`; activities turn them into
+ *   non-retryable failures, except where a method says a kind means "wait and try again";
+ * - the forge being unreachable, overloaded or failing (5xx, 429, timeouts, connection errors)
+ *   is `ForgeUnavailableError`, to be retried with backoff: outages delay, they never fail.
  */
 export interface Forge {
   /** The user whose token Shepherd uses (the bot). */
   currentUser(): Promise<UserRef>;
+  /**
+   * A merge request as the forge sees it now. Right after a push the forge may still show the
+   * old `headSha` and `mergeability: 'checking'` for a moment.
+   */
   getMergeRequest(project: string, iid: number): Promise<MergeRequest>;
   getApprovals(project: string, iid: number): Promise<Approvals>;
   listNotes(project: string, iid: number): Promise<Note[]>;
@@ -24,12 +25,21 @@ export interface Forge {
   setAssignees(project: string, iid: number, usernames: string[]): Promise<void>;
   /** Takes a label off (a no-op when it is not there). */
   removeLabel(project: string, iid: number, label: string): Promise<void>;
-  /** Merges only if the source branch head is still `sha`. */
-  merge(project: string, iid: number, sha: string): Promise<MergeAttemptResult>;
+  /**
+   * Merges only if the source branch head is still `sha`. Every answer of every forge version
+   * maps to one MergeResult (see there); `not-mergeable` with reason `checking` means the forge
+   * has not finished looking at the MR and the merge should be tried again shortly. When the
+   * forge accepts the merge but finishes it in the background, this waits a few seconds for it.
+   */
+  merge(project: string, iid: number, sha: string): Promise<MergeResult>;
   /** Head commit of a branch, or undefined when the branch does not exist. */
   branchHead(project: string, branch: string): Promise<string | undefined>;
+  /** Parent SHAs of a commit (e.g. to see what a merged-results pipeline merged). */
+  commitParents(project: string, sha: string): Promise<string[]>;
   /** Pipelines that ran for exactly this commit, newest first. */
   pipelinesForSha(project: string, sha: string): Promise<Pipeline[]>;
+  /** One pipeline by id, with its current status; not-found when it does not exist. */
+  getPipeline(project: string, pipelineId: number): Promise<Pipeline>;
   /** The HTTP(S) clone URL of the project, without credentials. */
   httpCloneUrl(project: string): Promise<string>;
   /**
@@ -39,11 +49,22 @@ export interface Forge {
   sshCloneUrl(project: string): Promise<string>;
 
   /**
-   * The user's effective access level in the project (GitLab numbers: 10 guest, 20 reporter,
-   * 30 developer, 40 maintainer, 50 owner); 0 when not a member, not active, or no such user.
-   * Throws not-found when the bot cannot see the project.
+   * May this user ask for merges in the project: an active member with Developer or more
+   * (inherited membership counts). False for unknown users and when the project is invisible.
    */
-  memberAccessLevel(project: string, username: string): Promise<number>;
+  mayRequest(project: string, username: string): Promise<boolean>;
+  /**
+   * May this user merge into `branch`: by the branch's protection rules (exact and wildcard;
+   * allowed to merge or to push, by role, user or group), Developer or more when unprotected.
+   * False for non-members, unknown users and when the project is invisible to the bot.
+   */
+  mayMerge(project: string, username: string, branch: string): Promise<boolean>;
+  /**
+   * May this user push to `branch` as a member: by the rules' "allowed to push", Developer or
+   * more when unprotected. Pushing to a fork's branch is also possible without this when the
+   * MR has `allowCollaboration` and the user may merge into its target branch (check both).
+   */
+  mayPush(project: string, username: string, branch: string): Promise<boolean>;
   /**
    * Asks the forge to rebase the source branch onto the target branch itself. Returns once the
    * request is accepted (or one is already running); poll getMergeRequest until
@@ -55,8 +76,9 @@ export interface Forge {
   canImpersonate(): Promise<boolean>;
   /**
    * Approves as `username` (impersonation; see canImpersonate). Succeeds when that user had
-   * already approved. With `sha`, refuses (ForgeError 'invalid', status 409) unless it is still
-   * the MR head.
+   * already approved. With `sha`, refuses with ForgeError kind `head-moved` (status 409) unless
+   * the forge shows `sha` as the MR's head. Right after the bot pushed that is the forge not
+   * having caught up yet: wait and try again, unless the branch itself has moved on.
    */
   approveAs(project: string, iid: number, username: string, sha?: string): Promise<void>;
   /**
@@ -64,14 +86,20 @@ export interface Forge {
    * else the public one when the user set it, else absent.
    */
   userDetails(userId: number): Promise<UserRef>;
-  /** Open merge requests assigned to this user in every project the bot can see. */
+  /**
+   * Open merge requests assigned to this user in every project the bot can see. List answers
+   * lack some fields: `headPipeline` is null and `mergeError` null there; read the MR for them.
+   */
   mergeRequestsAssignedTo(username: string): Promise<MergeRequest[]>;
-  /** Whether pushing to this branch is restricted by a protection rule (wildcards included). */
-  isProtectedBranch(project: string, branch: string): Promise<boolean>;
 }
 
-export type ForgeErrorKind = 'not-found' | 'forbidden' | 'unauthorized' | 'invalid';
+/**
+ * - `head-moved`: the forge's idea of the MR's head is not the SHA given (see approveAs);
+ * - the others: the request is wrong or not allowed, and will stay so.
+ */
+export type ForgeErrorKind = 'not-found' | 'forbidden' | 'unauthorized' | 'invalid' | 'head-moved';
 
+/** An expected refusal by the forge (a 4xx answer); `kind` says which. */
 export class ForgeError extends Error {
   constructor(
     readonly kind: ForgeErrorKind,
@@ -80,5 +108,19 @@ export class ForgeError extends Error {
   ) {
     super(message);
     this.name = 'ForgeError';
+  }
+}
+
+/**
+ * The forge could not answer: a 5xx, a 429 (rate limit), a timeout or a connection error.
+ * Transient by nature, so retryable; `status` is absent when no HTTP answer came at all.
+ */
+export class ForgeUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ForgeUnavailableError';
   }
 }

@@ -1,24 +1,36 @@
 // The GitLab adapter: Forge on top of @gitbeaker/rest. It translates GitLab's snake_case
-// answers into domain types and GitLab's status codes into ForgeError / MergeAttemptResult.
-import { GitbeakerRequestError, Gitlab } from '@gitbeaker/rest';
+// answers into domain types and GitLab's status codes (of every version) into ForgeError,
+// ForgeUnavailableError and MergeResult.
+import { GitbeakerRequestError, GitbeakerTimeoutError, Gitlab } from '@gitbeaker/rest';
 import type {
   ApprovalStateSchema,
   ExpandedMergeRequestSchema,
+  ExtendedProtectedBranchAccessLevelSchema,
   MergeRequestSchema,
   PipelineSchema,
+  ProtectedBranchSchema,
   SimpleLabelSchema,
 } from '@gitbeaker/rest';
+import {
+  createRequesterFn,
+  getMatchingRateLimiter,
+  type FormattedResponse,
+  type RateLimiters,
+  type ResponseBodyTypes,
+} from '@gitbeaker/requester-utils';
 import type {
   Approvals,
-  MergeAttemptResult,
+  Mergeability,
   MergeRequest,
   MergeRequestState,
+  MergeResult,
   Note,
+  NotMergeableReason,
   Pipeline,
   PipelineStatus,
   UserRef,
 } from '../domain/types';
-import { ForgeError, type Forge } from './forge';
+import { ForgeError, ForgeUnavailableError, type Forge } from './forge';
 
 export interface GitLabForgeOptions {
   /** e.g. https://gitlab.example.com — no /api/v4, no trailing slash needed. */
@@ -33,10 +45,19 @@ export interface GitLabForgeOptions {
   queryTimeoutMs?: number;
   /** Page size for list calls (GitLab caps it at 100). */
   perPage?: number;
+  /**
+   * How long merge() waits for a merge GitLab accepted but had not finished when it answered
+   * (polling GET MR); default 5000.
+   */
+  mergeWaitMs?: number;
 }
 
-/** GitLab reports access with numbers; developer (30) and up may approve and merge. */
+/** GitLab reports access with numbers; developer (30) and up may write code. */
 const DEVELOPER_ACCESS = 30;
+const MAINTAINER_ACCESS = 40;
+const ADMIN_ACCESS = 60;
+/** Between GET MR polls while GitLab finishes a merge it accepted. */
+const MERGE_POLL_MS = 250;
 
 const PIPELINE_STATUSES: ReadonlySet<string> = new Set<PipelineStatus>([
   'created',
@@ -54,6 +75,103 @@ const PIPELINE_STATUSES: ReadonlySet<string> = new Set<PipelineStatus>([
 
 const MR_STATES: ReadonlySet<string> = new Set<MergeRequestState>(['opened', 'closed', 'merged', 'locked']);
 
+/** detailed_merge_status values that mean GitLab has not finished looking (since a push). */
+const CHECKING_STATUSES: ReadonlySet<string> = new Set(['unchecked', 'checking', 'preparing', 'approvals_syncing']);
+
+/** merge_status of GitLab before detailed_merge_status (< 15.6), for the same question. */
+const CHECKING_MERGE_STATUSES: ReadonlySet<string> = new Set([
+  'unchecked',
+  'checking',
+  'cannot_be_merged_recheck',
+  'cannot_be_merged_rechecking',
+  'preparing',
+]);
+
+// --- one HTTP request per call -------------------------------------------------------------
+
+interface RequestShape {
+  rateLimiters?: RateLimiters;
+  prefixUrl?: string;
+  searchParams?: string;
+  method?: string;
+  asStream?: boolean;
+  headers?: Record<string, string>;
+  body?: string | FormData;
+  signal?: AbortSignal;
+}
+
+async function bodyOf(response: Response, asStream: boolean): Promise<ResponseBodyTypes> {
+  if (asStream) return response.body;
+  if (response.status === 204) return null;
+  const type = (response.headers.get('content-type') ?? '').split(';')[0].trim();
+  if (type === 'application/json') return ((await response.json()) as ResponseBodyTypes) ?? {};
+  if (type.startsWith('text/')) return response.text();
+  return response.blob();
+}
+
+/**
+ * gitbeaker's own request handler (rest 43) sends a request that got 429 or 502 up to ten times,
+ * hard-coded and almost back to back (0.25 ms doubling: ~0.25 s in all), then throws a
+ * GitbeakerRetryError without the status: an overloaded GitLab gets ten requests instead of one.
+ * Shepherd's activities retry with backoff themselves, so this handler sends exactly one
+ * request and lets every failure surface with its status.
+ */
+async function oneAttempt(endpoint: string, options?: Record<string, unknown>): Promise<FormattedResponse> {
+  const { rateLimiters, prefixUrl, searchParams, method, asStream, headers, body, signal } = (options ??
+    {}) as RequestShape;
+  const base = prefixUrl === undefined ? undefined : prefixUrl.endsWith('/') ? prefixUrl : `${prefixUrl}/`;
+  const url = new URL(endpoint, base);
+  url.search = searchParams ?? '';
+  await getMatchingRateLimiter(endpoint, rateLimiters, method)();
+  const request = new Request(url, { method, headers, body, signal });
+  try {
+    const response = await fetch(request);
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      let description = text;
+      if (response.headers.get('content-type')?.includes('application/json')) {
+        try {
+          const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
+          const detail = parsed.error ?? parsed.message ?? '';
+          description = typeof detail === 'string' ? detail : JSON.stringify(detail);
+        } catch {
+          // keep the raw text
+        }
+      }
+      throw new GitbeakerRequestError(description, { cause: { description, request, response } });
+    }
+    return {
+      body: await bodyOf(response, asStream ?? false),
+      headers: Object.fromEntries(response.headers.entries()),
+      status: response.status,
+    };
+  } catch (e) {
+    // By name: fetch's DOMException may come from another realm (jest), where instanceof fails.
+    const name = errorName(e);
+    if (name === 'TimeoutError' || name === 'AbortError') throw new GitbeakerTimeoutError('Query timeout was reached');
+    throw e;
+  }
+}
+
+const singleAttemptRequester = createRequesterFn((_, requestOptions) => Promise.resolve(requestOptions), oneAttempt);
+
+// --- errors --------------------------------------------------------------------------------
+
+function errorName(e: unknown): string {
+  const name = (e as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : '';
+}
+
+/** fetch's own failure (refused, reset, DNS): a TypeError "fetch failed" with the cause. */
+function networkFailure(e: unknown): string | undefined {
+  if (errorName(e) !== 'TypeError') return undefined;
+  const message = String((e as { message?: unknown }).message ?? '');
+  const cause = (e as { cause?: { message?: unknown; code?: unknown } }).cause;
+  if (!/fetch failed/i.test(message) && cause?.code === undefined) return undefined;
+  const detail = typeof cause?.code === 'string' ? cause.code : String(cause?.message ?? '');
+  return detail ? `${message}: ${detail}` : message;
+}
+
 /** HTTP status of a gitbeaker failure, if it got an answer at all. */
 function statusOf(e: unknown): number | undefined {
   return e instanceof GitbeakerRequestError ? e.cause?.response?.status : undefined;
@@ -64,10 +182,24 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Expected client errors become ForgeError; 5xx, timeouts and network errors stay as they are. */
+/**
+ * Client errors become ForgeError; an answer GitLab could not give (5xx, 429, timeout, no
+ * connection) becomes ForgeUnavailableError, which callers retry. Anything else (a bug of
+ * ours) stays as it is.
+ */
 function mapError(e: unknown, what: string): unknown {
   const status = statusOf(e);
-  const detail = `${what}: ${describe(e)}`;
+  if (status === undefined) {
+    if (e instanceof GitbeakerTimeoutError) return new ForgeUnavailableError(`GitLab unavailable: ${what} timed out`);
+    const network = networkFailure(e);
+    if (network !== undefined) return new ForgeUnavailableError(`GitLab unavailable: ${what} failed (${network})`);
+    return e;
+  }
+  // HTML error pages of a proxy say nothing useful; GitLab's own JSON errors do.
+  const detail = `${what}: ${status >= 500 ? status : describe(e)}`;
+  if (status >= 500 || status === 429 || status === 408) {
+    return new ForgeUnavailableError(`GitLab unavailable: ${what} answered ${status}`, status);
+  }
   switch (status) {
     case 401:
       return new ForgeError('unauthorized', detail, status);
@@ -75,11 +207,8 @@ function mapError(e: unknown, what: string): unknown {
       return new ForgeError('forbidden', detail, status);
     case 404:
       return new ForgeError('not-found', detail, status);
-    case 400:
-    case 422:
-      return new ForgeError('invalid', detail, status);
     default:
-      return e;
+      return new ForgeError('invalid', detail, status);
   }
 }
 
@@ -89,9 +218,117 @@ function toPipelineStatus(s: string): PipelineStatus {
   return 'running';
 }
 
+function toPipeline(p: Pick<PipelineSchema, 'id' | 'sha' | 'ref' | 'status' | 'web_url'>): Pipeline {
+  return { id: p.id, sha: p.sha, ref: p.ref, status: toPipelineStatus(p.status), webUrl: p.web_url };
+}
+
+/** Reads a string field gitbeaker's schema does not declare (newer GitLab additions). */
+function stringField(o: object, key: string): string | undefined {
+  const v = (o as Record<string, unknown>)[key];
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+/** GitLab's protected-branch wildcards: `*` matches any characters (slashes too), the rest is literal. */
+function wildcardMatches(pattern: string, branch: string): boolean {
+  if (!pattern.includes('*')) return pattern === branch;
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(branch);
+}
+
+/** A role-based access level entry: 30/40 by the user's role, 60 admins only, 0 nobody. */
+function admitsRole(a: ExtendedProtectedBranchAccessLevelSchema, level: number): boolean {
+  const required = Number(a.access_level);
+  if (!Number.isFinite(required) || required <= 0) return false;
+  return required >= ADMIN_ACCESS ? level >= ADMIN_ACCESS : level >= required;
+}
+
+/** The MR fields that say whether and why GitLab would merge it (single and list answers). */
+type MergeState = Pick<MergeRequestSchema, 'state' | 'merge_status'> & {
+  detailed_merge_status?: string | null;
+  draft?: boolean;
+  work_in_progress?: boolean;
+  blocking_discussions_resolved?: boolean;
+  head_pipeline?: { status: string } | null;
+};
+
+function isDraftMr(mr: MergeState): boolean {
+  return mr.draft ?? mr.work_in_progress ?? false;
+}
+
+/** `mergeability` from detailed_merge_status, or from merge_status on GitLab before 15.6. */
+function mergeabilityOf(mr: MergeState): Mergeability {
+  const detailed = mr.detailed_merge_status ?? undefined;
+  if (detailed) {
+    if (detailed === 'mergeable') return 'mergeable';
+    if (CHECKING_STATUSES.has(detailed)) return 'checking';
+    if (detailed === 'conflict' || detailed === 'broken_status') return 'conflict';
+    if (detailed === 'need_rebase') return 'needs-rebase';
+    return 'blocked';
+  }
+  // merge_status only ever described git; draft and threads are separate fields there.
+  const status = String(mr.merge_status ?? 'unchecked');
+  if (CHECKING_MERGE_STATUSES.has(status)) return 'checking';
+  if (status === 'cannot_be_merged') return 'conflict';
+  if (mr.state !== 'opened' || isDraftMr(mr) || mr.blocking_discussions_resolved === false) return 'blocked';
+  return 'mergeable';
+}
+
+/** Why GitLab refused to merge, read from the MR right after it said no. */
+function reasonOf(mr: MergeState): NotMergeableReason {
+  if (mr.state === 'merged') return 'merged';
+  if (mr.state === 'closed') return 'closed';
+  // GitLab locks an MR while it merges it.
+  if (mr.state === 'locked') return 'checking';
+  if (isDraftMr(mr)) return 'draft';
+  const detailed = mr.detailed_merge_status ?? undefined;
+  switch (detailed) {
+    case 'draft_status':
+      return 'draft';
+    case 'conflict':
+    case 'broken_status':
+      return 'conflict';
+    case 'need_rebase':
+      return 'needs-rebase';
+    case 'ci_must_pass':
+    case 'ci_still_running':
+      return 'ci';
+    case 'not_approved':
+      return 'approvals';
+    case 'discussions_not_resolved':
+      return 'discussions';
+    case undefined:
+    case 'mergeable':
+      break;
+    default:
+      return CHECKING_STATUSES.has(detailed) ? 'checking' : 'other';
+  }
+  // No detailed status (old GitLab), or "mergeable" although GitLab just said no.
+  const status = String(mr.merge_status ?? '');
+  if (!detailed && CHECKING_MERGE_STATUSES.has(status)) return 'checking';
+  if (!detailed && status === 'cannot_be_merged') return 'conflict';
+  if (mr.blocking_discussions_resolved === false) return 'discussions';
+  const pipeline = mr.head_pipeline?.status;
+  if (pipeline !== undefined && pipeline !== 'success' && pipeline !== 'skipped') return 'ci';
+  return 'other';
+}
+
+/** What GitLab answered, and what the MR showed right after (for the comment that explains it). */
+function refusalMessage(status: number, message: string, mr: MergeRequestSchema): string {
+  const detail = mr.detailed_merge_status ?? mr.merge_status;
+  return `GitLab answered ${status} (${message}); the merge request is ${mr.state}, ${detail}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 export class GitLabForge implements Forge {
   private readonly api: Gitlab;
   private readonly perPage: number;
+  private readonly mergeWaitMs: number;
   private readonly userIds = new Map<string, number>();
   /** Project id → full path; paths change only when a project is moved, which we accept. */
   private readonly projectPaths = new Map<number, string>();
@@ -103,9 +340,11 @@ export class GitLabForge implements Forge {
       host: opts.url.replace(/\/+$/, ''),
       token: opts.token,
       queryTimeout: opts.queryTimeoutMs ?? 30_000,
+      requesterFn: singleAttemptRequester,
       ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     });
     this.perPage = Math.min(opts.perPage ?? 100, 100);
+    this.mergeWaitMs = opts.mergeWaitMs ?? 5000;
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -130,11 +369,14 @@ export class GitLabForge implements Forge {
   }
 
   async getMergeRequest(project: string, iid: number): Promise<MergeRequest> {
+    return this.toMergeRequest(project, await this.rawMergeRequest(project, iid));
+  }
+
+  private rawMergeRequest(project: string, iid: number): Promise<ExpandedMergeRequestSchema> {
     // Without include_rebase_in_progress GitLab leaves rebase_in_progress out of the answer.
-    const mr = await this.call(`GET ${project}!${iid}`, () =>
+    return this.call(`GET ${project}!${iid}`, () =>
       this.api.MergeRequests.show(project, iid, { includeRebaseInProgress: true }),
     );
-    return this.toMergeRequest(project, mr);
   }
 
   async getApprovals(project: string, iid: number): Promise<Approvals> {
@@ -182,7 +424,7 @@ export class GitLabForge implements Forge {
     } catch (e) {
       const status = statusOf(e);
       if (status === 401 || status === 403 || status === 404) return [];
-      throw e;
+      throw mapError(e, `GET ${project}!${iid} eligible approvers`);
     }
   }
 
@@ -221,27 +463,120 @@ export class GitLabForge implements Forge {
     return { id: u.id, username: u.username, name: u.name, ...(email ? { email } : {}) };
   }
 
-  async memberAccessLevel(project: string, username: string): Promise<number> {
+  // --- who may do what ---------------------------------------------------------------------
+
+  async mayRequest(project: string, username: string): Promise<boolean> {
+    const who = await this.member(project, username);
+    return who !== undefined && who.level >= DEVELOPER_ACCESS;
+  }
+
+  mayMerge(project: string, username: string, branch: string): Promise<boolean> {
+    return this.branchAccess(project, username, branch, 'merge');
+  }
+
+  mayPush(project: string, username: string, branch: string): Promise<boolean> {
+    return this.branchAccess(project, username, branch, 'push');
+  }
+
+  /**
+   * A Developer or more who, when the branch is protected, is admitted by an access level of
+   * one of the matching rules (exact name or wildcard; GitLab ORs them): a role at or below
+   * theirs (60: admins, 0: nobody), their user id, or a group they belong to. Merging is also
+   * allowed to whoever may push (GitLab's can_update_branch?).
+   */
+  private async branchAccess(project: string, username: string, branch: string, action: 'merge' | 'push'): Promise<boolean> {
+    const who = await this.member(project, username);
+    if (!who || who.level < DEVELOPER_ACCESS) return false;
+    const all = await this.protectedRules(project);
+    if (all === undefined) return this.branchAccessFromBranch(project, branch, who.level, action);
+    const rules = all.filter((r) => wildcardMatches(r.name, branch));
+    if (rules.length === 0) return true;
+    const levels = rules.flatMap((r) => [
+      ...(r.push_access_levels ?? []),
+      ...(action === 'merge' ? (r.merge_access_levels ?? []) : []),
+    ]);
+    for (const a of levels) {
+      if (typeof a.user_id === 'number') {
+        if (a.user_id === who.id) return true;
+      } else if (typeof a.group_id === 'number') {
+        if (await this.inGroup(a.group_id, who.id)) return true;
+      } else if (admitsRole(a, who.level)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Older GitLab lets only maintainers read protection rules. Then the branch itself says what
+   * Developers may do (developers_can_push / developers_can_merge); maintainers may do both.
+   * A branch that does not exist yet counts as unprotected.
+   */
+  private async branchAccessFromBranch(
+    project: string,
+    branch: string,
+    level: number,
+    action: 'merge' | 'push',
+  ): Promise<boolean> {
+    let b: Awaited<ReturnType<Gitlab['Branches']['show']>>;
+    try {
+      b = await this.api.Branches.show(project, branch);
+    } catch (e) {
+      if (statusOf(e) === 404) return true;
+      throw mapError(e, `GET ${project} branch ${branch}`);
+    }
+    if (!b.protected || level >= MAINTAINER_ACCESS) return true;
+    return action === 'push' ? b.developers_can_push : b.developers_can_merge || b.developers_can_push;
+  }
+
+  /**
+   * The user's id and effective level in the project (members/all: direct, inherited and
+   * invited groups); undefined for unknown users, non-members, blocked users and pending
+   * invitations, and when the bot cannot see the project at all.
+   */
+  private async member(project: string, username: string): Promise<{ id: number; level: number } | undefined> {
     let id: number;
     try {
       id = await this.userId(username);
     } catch (e) {
-      if (e instanceof ForgeError && e.kind === 'invalid') return 0; // no such user
+      if (e instanceof ForgeError && e.kind === 'invalid') return undefined; // no such user
       throw e;
     }
     try {
-      // members/all: direct, inherited (group) and invited-group members, with the effective level.
       const m = await this.api.ProjectMembers.show(project, id, { includeInherited: true });
-      // Blocked users and pending invitations ("awaiting") cannot act.
-      if (typeof m.state === 'string' && m.state !== 'active') return 0;
-      return m.access_level;
+      if (typeof m.state === 'string' && m.state !== 'active') return undefined;
+      return { id, level: m.access_level };
     } catch (e) {
-      // GitLab says "404 Member Not Found" for a non-member and "404 Project Not Found" when the
-      // bot cannot see the project: only the first is an answer.
-      if (statusOf(e) === 404 && !/project/i.test(describe(e))) return 0;
+      // "404 Member Not Found" (not a member) and "404 Project Not Found" (invisible to us).
+      if (statusOf(e) === 404) return undefined;
       throw mapError(e, `GET ${project} member ${username}`);
     }
   }
+
+  private async inGroup(groupId: number, userId: number): Promise<boolean> {
+    try {
+      const m = await this.api.GroupMembers.show(groupId, userId, { includeInherited: true });
+      return (typeof m.state !== 'string' || m.state === 'active') && m.access_level >= DEVELOPER_ACCESS;
+    } catch (e) {
+      if (statusOf(e) === 404) return false;
+      throw mapError(e, `GET group ${groupId} member ${userId}`);
+    }
+  }
+
+  /**
+   * Every protection rule of the project, wildcards under their pattern; undefined when GitLab
+   * does not let the bot read them (403: before GitLab opened them to everyone who reads code).
+   */
+  private async protectedRules(project: string): Promise<ProtectedBranchSchema[] | undefined> {
+    try {
+      return await this.api.ProtectedBranches.all(project, { perPage: this.perPage });
+    } catch (e) {
+      if (statusOf(e) === 403) return undefined;
+      throw mapError(e, `GET ${project} protected branches`);
+    }
+  }
+
+  // --- rebase, approvals ---------------------------------------------------------------------
 
   async requestRebase(project: string, iid: number): Promise<void> {
     try {
@@ -273,7 +608,8 @@ export class GitLabForge implements Forge {
       await this.api.MergeRequestApprovals.approve(project, iid, { sudo: username, ...(sha ? { sha } : {}) });
     } catch (e) {
       const status = statusOf(e);
-      if (status === 409) throw new ForgeError('invalid', `POST ${project}!${iid} approve: ${describe(e)}`, 409);
+      // The MR's sha is not `sha`: right after a push, GitLab not having caught up yet.
+      if (status === 409) throw new ForgeError('head-moved', `POST ${project}!${iid} approve: ${describe(e)}`, 409);
       if (status === 401) {
         // GitLab answers 401 both when this user already approved (fine) and when they may not
         // approve at all (e.g. the author): tell them apart by who has approved.
@@ -308,26 +644,25 @@ export class GitLabForge implements Forge {
     return out;
   }
 
-  async isProtectedBranch(project: string, branch: string): Promise<boolean> {
-    try {
-      await this.api.ProtectedBranches.show(project, branch);
-      return true;
-    } catch (e) {
-      if (statusOf(e) !== 404) throw mapError(e, `GET ${project} protected branch ${branch}`);
-    }
-    // Wildcard rules (`release/*`) are stored under their pattern, which the exact lookup misses.
-    const rules = await this.call(`GET ${project} protected branches`, () =>
-      this.api.ProtectedBranches.all(project, { perPage: this.perPage }),
-    );
-    return rules.some((r) => r.name.includes('*') && wildcardMatches(r.name, branch));
-  }
-
   private async projectPath(id: number): Promise<string> {
     const known = this.projectPaths.get(id);
     if (known !== undefined) return known;
     const p = await this.call(`GET project ${id}`, () => this.api.Projects.show(id));
     this.projectPaths.set(id, p.path_with_namespace);
     return p.path_with_namespace;
+  }
+
+  /**
+   * A fork's path; its id (which GitLab's API accepts in place of a path) when the bot may not
+   * see the fork, which must not make the MR itself look missing.
+   */
+  private async sourcePath(id: number): Promise<string> {
+    try {
+      return await this.projectPath(id);
+    } catch (e) {
+      if (e instanceof ForgeError && (e.kind === 'not-found' || e.kind === 'forbidden')) return String(id);
+      throw e;
+    }
   }
 
   async listNotes(project: string, iid: number): Promise<Note[]> {
@@ -368,39 +703,70 @@ export class GitLabForge implements Forge {
     return user.id;
   }
 
-  async merge(project: string, iid: number, sha: string): Promise<MergeAttemptResult> {
+  // --- merge ---------------------------------------------------------------------------------
+
+  /**
+   * GitLab's answers across versions: 409 the SHA guard; 405 (and 406 on older GitLab) not
+   * mergeable now, the reason read from the MR; 422 "Branch cannot be merged", which is the merge
+   * itself failing (a hook, a push rule) unless the MR shows a git reason (newest GitLab answers
+   * 422 for conflicts too); 200 with the MR still open and merge_error (older GitLab's hook
+   * failures); 200 not merged yet, which is waited out.
+   */
+  async merge(project: string, iid: number, sha: string): Promise<MergeResult> {
     let mr: ExpandedMergeRequestSchema;
     try {
       mr = await this.api.MergeRequests.merge(project, iid, { sha });
     } catch (e) {
+      const status = statusOf(e);
       const message = describe(e);
-      switch (statusOf(e)) {
+      switch (status) {
         case 409:
-          return { kind: 'sha-mismatch', message };
-        case 405:
-          return { kind: 'not-allowed', message };
-        case 406:
-        case 422: // newer GitLab answers 422 when the merge itself fails
-          return { kind: 'cannot-merge', message };
+          return { kind: 'head-moved', message };
         case 404:
           return { kind: 'not-found', message };
+        case 405:
+        case 406: {
+          const now = await this.rawMergeRequest(project, iid);
+          return { kind: 'not-mergeable', reason: reasonOf(now), message: refusalMessage(status, message, now) };
+        }
+        case 422: {
+          const now = await this.rawMergeRequest(project, iid);
+          const mergeError = stringField(now, 'merge_error');
+          const reason = reasonOf(now);
+          if (!mergeError && (reason === 'conflict' || reason === 'needs-rebase' || reason === 'checking')) {
+            return { kind: 'not-mergeable', reason, message: refusalMessage(status, message, now) };
+          }
+          return { kind: 'refused', message: mergeError ?? message };
+        }
         default:
           throw mapError(e, `PUT ${project}!${iid} merge`);
       }
     }
-    if (mr.state !== 'merged') {
-      // GitLab accepted the merge but had not finished it when it answered.
-      if (mr.merge_error) return { kind: 'cannot-merge', message: mr.merge_error };
-      mr = await this.call(`GET ${project}!${iid}`, () => this.api.MergeRequests.show(project, iid));
-      if (mr.state !== 'merged') {
-        return { kind: 'cannot-merge', message: mr.merge_error ?? `merge request is ${mr.state} after merging` };
+    // Accepted, but maybe not done: poll until GitLab says how it ended.
+    const deadline = Date.now() + this.mergeWaitMs;
+    while (mr.state !== 'merged') {
+      const mergeError = stringField(mr, 'merge_error');
+      if (mr.state === 'opened' && mergeError) return { kind: 'refused', message: mergeError };
+      if (mr.state !== 'locked' && mr.state !== 'opened') {
+        return { kind: 'not-mergeable', reason: reasonOf(mr), message: `merge request is ${mr.state}` };
       }
+      if (Date.now() >= deadline) {
+        return {
+          kind: 'not-mergeable',
+          reason: 'checking',
+          message: `GitLab accepted the merge but had not finished it after ${this.mergeWaitMs} ms`,
+        };
+      }
+      await sleep(MERGE_POLL_MS);
+      mr = await this.rawMergeRequest(project, iid);
     }
     // Fast-forward merges have no merge commit; newer GitLab then names the new head merged_commit_sha.
     const mergeCommitSha =
       mr.merge_commit_sha ?? stringField(mr, 'merged_commit_sha') ?? mr.squash_commit_sha ?? undefined;
     return mergeCommitSha ? { kind: 'merged', mergeCommitSha } : { kind: 'merged' };
   }
+
+  // --- repository and pipelines --------------------------------------------------------------
 
   async branchHead(project: string, branch: string): Promise<string | undefined> {
     try {
@@ -412,6 +778,11 @@ export class GitLabForge implements Forge {
     }
   }
 
+  async commitParents(project: string, sha: string): Promise<string[]> {
+    const c = await this.call(`GET ${project} commit ${sha}`, () => this.api.Commits.show(project, sha));
+    return c.parent_ids ?? [];
+  }
+
   async pipelinesForSha(project: string, sha: string): Promise<Pipeline[]> {
     const list = await this.call(`GET ${project} pipelines`, () =>
       this.api.Pipelines.all(project, { sha, orderBy: 'id', sort: 'desc', perPage: this.perPage }),
@@ -420,6 +791,12 @@ export class GitLabForge implements Forge {
       .filter((p) => p.sha === sha)
       .map(toPipeline)
       .sort((a, b) => b.id - a.id);
+  }
+
+  async getPipeline(project: string, pipelineId: number): Promise<Pipeline> {
+    return toPipeline(
+      await this.call(`GET ${project} pipeline ${pipelineId}`, () => this.api.Pipelines.show(project, pipelineId)),
+    );
   }
 
   async httpCloneUrl(project: string): Promise<string> {
@@ -435,14 +812,15 @@ export class GitLabForge implements Forge {
   private async toMergeRequest(project: string, mr: MergeRequestSchema): Promise<MergeRequest> {
     // Forks: the source branch lives in another project, which costs one more call.
     const sourceProject =
-      mr.source_project_id === mr.target_project_id ? project : await this.projectPath(mr.source_project_id);
+      mr.source_project_id === mr.target_project_id ? project : await this.sourcePath(mr.source_project_id);
+    const head = (mr as Partial<ExpandedMergeRequestSchema>).head_pipeline;
     return {
       project,
       iid: mr.iid,
       title: mr.title,
       webUrl: mr.web_url,
       state: MR_STATES.has(mr.state) ? (mr.state as MergeRequestState) : 'closed',
-      draft: mr.draft ?? mr.work_in_progress ?? false,
+      draft: isDraftMr(mr),
       sourceBranch: mr.source_branch,
       targetBranch: mr.target_branch,
       sourceProject,
@@ -451,7 +829,11 @@ export class GitLabForge implements Forge {
       assignees: (mr.assignees ?? (mr.assignee ? [mr.assignee] : [])).map((a) => a.username),
       squash: mr.squash ?? false,
       blockingDiscussionsResolved: mr.blocking_discussions_resolved ?? true,
-      detailedMergeStatus: mr.detailed_merge_status ?? 'unchecked',
+      mergeability: mergeabilityOf(mr),
+      // GitLab sends allow_collaboration only for MRs from forks.
+      allowCollaboration: (mr as { allow_collaboration?: unknown }).allow_collaboration === true,
+      // List answers have no head_pipeline.
+      headPipeline: head ? toPipeline(head) : null,
       labels: (mr.labels ?? []).map((l: string | SimpleLabelSchema) => (typeof l === 'string' ? l : l.name)),
       // List answers have neither field; a single MR has merge_error, and rebase_in_progress
       // when asked for (include_rebase_in_progress).
@@ -461,23 +843,4 @@ export class GitLabForge implements Forge {
       updatedAt: mr.updated_at,
     };
   }
-}
-
-function toPipeline(p: PipelineSchema): Pipeline {
-  return { id: p.id, sha: p.sha, ref: p.ref, status: toPipelineStatus(p.status), webUrl: p.web_url };
-}
-
-/** Reads a string field gitbeaker's schema does not declare (newer GitLab additions). */
-function stringField(o: Record<string, unknown>, key: string): string | undefined {
-  const v = o[key];
-  return typeof v === 'string' && v ? v : undefined;
-}
-
-/** GitLab's protected-branch wildcards: `*` matches any characters (slashes too), the rest is literal. */
-function wildcardMatches(pattern: string, branch: string): boolean {
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`).test(branch);
 }

@@ -12,7 +12,8 @@
 //   ambient environment; passing one through `.env()` without naming it in `allowEnvironment`
 //   REJECTS the task, and `.env()` replaces process.env wholesale. So we pass a sanitised copy
 //   of process.env plus our own variables, and allow exactly those.
-// - GIT_SSH_COMMAND additionally needs `unsafe.allowUnsafeSshCommand`.
+// - GIT_SSH_COMMAND additionally needs `unsafe.allowUnsafeSshCommand`, GIT_CONFIG_COUNT
+//   `unsafe.allowUnsafeConfigEnvCount`.
 // - GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS=true is always set: use full option names.
 import { GitError, GitPluginError, simpleGit } from 'simple-git';
 import { redactText } from './redact';
@@ -131,9 +132,14 @@ export class GitRunner {
       config: this.opts.config,
       timeout: { block: this.opts.timeoutMs },
       allowEnvironment: ['GIT_TERMINAL_PROMPT', ...Object.keys(extraEnv)],
-      // GIT_SSH_COMMAND is refused unless this is set. Ours is built from the operator's
-      // configuration (sshKeyFile) with quoted paths, never from forge or user input.
-      ...('GIT_SSH_COMMAND' in extraEnv ? { unsafe: { allowUnsafeSshCommand: true } } : {}),
+      unsafe: {
+        // GIT_SSH_COMMAND is refused unless this is set. Ours is built from the operator's
+        // configuration (sshKeyFile) with quoted paths, never from forge or user input.
+        ...('GIT_SSH_COMMAND' in extraEnv ? { allowUnsafeSshCommand: true } : {}),
+        // GIT_CONFIG_COUNT carries credentials as http.extraHeader (see credentials.ts); simple-git
+        // still vets each GIT_CONFIG_KEY_n against its list of dangerous keys.
+        ...('GIT_CONFIG_COUNT' in extraEnv ? { allowUnsafeConfigEnvCount: true } : {}),
+      },
       ...(input !== undefined ? { input: () => input } : {}),
       errors: (error, result) => {
         if (error instanceof GitPluginError) return error; // timeout, abort, guards

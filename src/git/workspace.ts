@@ -5,11 +5,19 @@
 // Idempotency rests on determinism: the same source commits on the same target head give the same
 // SHAs on every try and on every worker (fixed committer identity, committer date = author date,
 // fixed date and message for merge commits, no rerere, no autosquash). A retry after a successful
-// push therefore recomputes the SHA it already pushed and answers 'pushed' without pushing again.
+// push therefore recognises the SHA it already pushed, even when the target has moved on since:
+// it finds the target commit the remote head was built on and recomputes from that.
+//
+// Credentials never reach the disk: the clone's remotes are stored without userinfo and each
+// command that talks to a remote gets the credentials in its environment (see credentials.ts).
+//
+// Fork merge requests: the target branch comes from `remoteUrl` (remote `origin`), the source
+// branch from `sourceRemoteUrl` (remote `source`), and the result is pushed to the latter.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatCommit, parseCommit } from './commitObject';
+import { configHoldsCredentials, remoteAccess, type RemoteAccess } from './credentials';
 import { KeyedMutex } from './mutex';
 import { redactText, redactUrl, urlSecrets } from './redact';
 import { GitRunner, GitWorkspaceError } from './runner';
@@ -47,8 +55,18 @@ export interface GitWorkspaceOptions {
 export interface RebaseRequest {
   /** e.g. 'gitlab/group/app'; names the cache folder (sanitised). */
   projectKey: string;
-  /** May contain credentials; never appears in errors (userinfo is redacted). */
+  /**
+   * The target project's repository; the target branch is fetched from here. May contain
+   * credentials (http://oauth2:TOKEN@host/g/a.git): they are sent to git per command and are
+   * never written to the clone or shown in errors.
+   */
   remoteUrl: string;
+  /**
+   * The source project's repository when it is not the target's (a merge request from a fork):
+   * the source branch is fetched from and pushed to here. Absent or equal to `remoteUrl`: the
+   * source branch lives in `remoteUrl` too. Credentials as for `remoteUrl`.
+   */
+  sourceRemoteUrl?: string;
   sourceBranch: string;
   targetBranch: string;
   /** The head the forge reported; the push is leased on it. */
@@ -63,6 +81,10 @@ export interface RebaseRequest {
   rewriteMessage?: (message: string, index: number, total: number) => string;
 }
 
+/**
+ * `targetSha` is the target commit the answer is built on. For 'pushed' that is an earlier target
+ * commit when a retry recognises its own earlier push after the target moved on since.
+ */
 export type RebaseOutcome =
   | { kind: 'pushed'; sha: string; targetSha: string }
   | { kind: 'up-to-date'; sha: string; targetSha: string }
@@ -136,6 +158,19 @@ function exists(p: string): boolean {
   return fs.existsSync(p);
 }
 
+/** One of the clone's remotes: `origin` is the target project, `source` a fork's project. */
+interface Remote {
+  name: 'origin' | 'source';
+  access: RemoteAccess;
+}
+
+/** Everything in a request that must never appear in a message. */
+function requestSecrets(req: RebaseRequest): string[] {
+  const urls = req.sourceRemoteUrl === undefined ? [req.remoteUrl] : [req.remoteUrl, req.sourceRemoteUrl];
+  const all = new Set(urls.flatMap((url) => [...urlSecrets(url), ...remoteAccess(url).secrets]));
+  return [...all].sort((a, b) => b.length - a.length);
+}
+
 export class GitWorkspace {
   constructor(private readonly opts: GitWorkspaceOptions) {}
 
@@ -161,7 +196,7 @@ export class GitWorkspace {
         // Belt and braces: whatever escapes is scrubbed of credentials and of its cause chain.
         if (err instanceof GitWorkspaceError) throw err;
         const message = err instanceof Error ? err.message : String(err);
-        throw new GitWorkspaceError(redactText(message, urlSecrets(req.remoteUrl)));
+        throw new GitWorkspaceError(redactText(message, requestSecrets(req)));
       }
     });
   }
@@ -169,13 +204,28 @@ export class GitWorkspace {
 
 /** One request's work inside its (locked) clone. */
 class RebaseJob {
+  /** Where the target branch is fetched from. */
+  private readonly target: Remote;
+  /** Where the source branch is fetched from and pushed to: `target` unless the MR comes from a fork. */
+  private readonly source: Remote;
+  private readonly secrets: readonly string[];
+
   constructor(
     private readonly opts: GitWorkspaceOptions,
     private readonly req: RebaseRequest,
     private readonly progress: () => void,
-  ) {}
+  ) {
+    this.target = { name: 'origin', access: remoteAccess(req.remoteUrl) };
+    const fork = req.sourceRemoteUrl === undefined ? undefined : remoteAccess(req.sourceRemoteUrl);
+    this.source = fork && fork.url !== this.target.access.url ? { name: 'source', access: fork } : this.target;
+    this.secrets = requestSecrets(req);
+  }
 
-  private runner(dir: string, secrets: readonly string[]): GitRunner {
+  private get isFork(): boolean {
+    return this.source !== this.target;
+  }
+
+  private runner(dir: string): GitRunner {
     const { name, email } = this.opts.committer;
     const keyFile = this.opts.sshKeyFile;
     const env = keyFile
@@ -188,7 +238,7 @@ class RebaseJob {
       : undefined;
     return new GitRunner(dir, {
       timeoutMs: this.opts.gitTimeoutMs,
-      secrets,
+      secrets: this.secrets,
       onTick: this.progress,
       env,
       config: [
@@ -210,13 +260,11 @@ class RebaseJob {
   }
 
   async inClone(dir: string): Promise<RebaseOutcome> {
-    const req = this.req;
-    const secrets = urlSecrets(req.remoteUrl);
-    const git = await this.openClone(dir, req, secrets);
+    const git = await this.openClone(dir);
     let outcome: RebaseOutcome | undefined;
     let failure: unknown;
     try {
-      outcome = await this.work(git, req);
+      outcome = await this.work(git);
     } catch (err) {
       failure = err;
     }
@@ -231,12 +279,12 @@ class RebaseJob {
     return outcome!;
   }
 
-  /** Returns a runner on a usable, clean clone whose origin is the request's URL. */
-  private async openClone(dir: string, req: RebaseRequest, secrets: readonly string[]): Promise<GitRunner> {
-    const git = this.runner(dir, secrets);
+  /** Returns a runner on a usable, clean, credential-free clone whose remotes are the request's. */
+  private async openClone(dir: string): Promise<GitRunner> {
+    const git = this.runner(dir);
     if (exists(path.join(dir, '.git'))) {
       try {
-        await git.run(['remote', 'set-url', 'origin', req.remoteUrl]);
+        await this.configureRemotes(git);
         await this.cleanUp(git);
         this.progress();
         return git;
@@ -256,15 +304,11 @@ class RebaseJob {
     const tmp = `${dir}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
     const reference = this.opts.referenceRepo ? ['--reference-if-able', this.opts.referenceRepo] : [];
     try {
-      await this.runner(path.dirname(dir), secrets).run([
-        'clone',
-        '--no-checkout',
-        '--no-tags',
-        ...reference,
-        '--',
-        req.remoteUrl,
-        tmp,
-      ]);
+      await this.runner(path.dirname(dir)).run(
+        ['clone', '--no-checkout', '--no-tags', ...reference, '--', this.target.access.url, tmp],
+        { env: this.target.access.env },
+      );
+      await this.configureRemotes(this.runner(tmp));
       fs.renameSync(tmp, dir);
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -272,6 +316,26 @@ class RebaseJob {
     }
     this.progress();
     return git;
+  }
+
+  /**
+   * Points the clone's remotes at the request's credential-free URLs. That also scrubs a clone
+   * made before credentials left the URLs (its origin held the token); a clone whose config still
+   * holds credentials after that (another remote, a hand edit) is refused, and made afresh.
+   */
+  private async configureRemotes(git: GitRunner): Promise<void> {
+    await git.run(['remote', 'set-url', 'origin', this.target.access.url]);
+    if (this.isFork) {
+      const known = (await git.tryRun(['config', '--get', 'remote.source.url'])).exitCode === 0;
+      const url = this.source.access.url;
+      await git.run(known ? ['remote', 'set-url', 'source', url] : ['remote', 'add', 'source', url]);
+    }
+    const gitDir = path.join(git.dir, '.git');
+    // Only ever a record of the last fetch, which may have been made with a credential-bearing URL.
+    fs.rmSync(path.join(gitDir, 'FETCH_HEAD'), { force: true });
+    if (configHoldsCredentials(fs.readFileSync(path.join(gitDir, 'config'), 'utf8'))) {
+      throw new GitWorkspaceError('the cached clone keeps credentials in .git/config');
+    }
   }
 
   /** Aborts whatever a failed or crashed run left behind and empties the work tree of changes. */
@@ -293,58 +357,43 @@ class RebaseJob {
     await git.run(['clean', '-ffdx', '--quiet']);
   }
 
-  private async work(git: GitRunner, req: RebaseRequest): Promise<RebaseOutcome> {
+  private async work(git: GitRunner): Promise<RebaseOutcome> {
+    const req = this.req;
     const expected = req.expectedSourceSha;
     const strategy = req.strategy ?? 'rebase';
 
-    await this.fetch(git);
-    const heads = await this.remoteHeads(git, req);
+    await this.fetch(git, this.target);
+    if (this.isFork) await this.fetch(git, this.source);
+    const heads = await this.remoteHeads(git);
     if ('kind' in heads) return heads;
     const { source, target } = heads;
     this.progress();
 
-    // Which commits do we build from? Normally the expected head. After an earlier try pushed, the
-    // remote head is our result and the expected head may be gone from this clone (another worker,
-    // or pruned): try to fetch it by SHA.
-    let base = expected;
-    if (source !== expected && !(await this.obtainCommit(git, expected))) {
-      // Cannot see the original commits. Only the rebase strategy has a fixed point: rebasing our
-      // own earlier result again yields it unchanged, so that is still recognisable below.
-      if (strategy === 'merge') return { kind: 'source-moved', actualSha: source };
-      base = source;
-    }
-    this.progress();
+    // The branch is not where the forge said: an earlier try of ours pushed (the activity is
+    // retried after its push went through), or someone else did.
+    if (source !== expected) return this.recogniseOwnPush(git, strategy, source, target);
 
-    if (source === expected && (strategy === 'merge' || !req.rewriteMessage)) {
+    if (strategy === 'merge' || !req.rewriteMessage) {
       if (await this.isAncestor(git, target, expected)) {
         return { kind: 'up-to-date', sha: expected, targetSha: target };
       }
     }
 
-    const computed =
-      strategy === 'merge' ? await this.merge(git, base, target, req) : await this.rebase(git, base, target, req);
+    const computed = await this.build(git, strategy, expected, target);
     this.progress();
-
-    if (computed.kind === 'conflict') {
-      if (source !== expected) return { kind: 'source-moved', actualSha: source };
-      return { kind: 'conflict', files: computed.files, targetSha: target };
-    }
+    if (computed.kind === 'conflict') return { kind: 'conflict', files: computed.files, targetSha: target };
     const result = computed.sha;
-    if (source === expected && result === expected) {
-      return { kind: 'up-to-date', sha: expected, targetSha: target }; // rewriting changed nothing
-    }
-    if (source === result) return { kind: 'pushed', sha: result, targetSha: target }; // an earlier try
-    if (source !== expected) return { kind: 'source-moved', actualSha: source };
+    if (result === expected) return { kind: 'up-to-date', sha: expected, targetSha: target }; // rewriting changed nothing
 
     await this.opts.beforePush?.();
     this.progress();
-    const pushed = await this.push(git, req, result);
+    const pushed = await this.push(git, result);
     this.progress();
     if (pushed) return { kind: 'pushed', sha: result, targetSha: target };
 
     // The lease was refused: someone changed the branch since our fetch. Look again.
-    await this.fetch(git);
-    const now = await this.resolve(git, `refs/remotes/origin/${req.sourceBranch}`);
+    await this.fetch(git, this.source);
+    const now = await this.resolve(git, this.sourceRef());
     if (now === null) return { kind: 'missing-branch', branch: req.sourceBranch };
     if (now === result) return { kind: 'pushed', sha: result, targetSha: target };
     if (now === expected) {
@@ -353,19 +402,90 @@ class RebaseJob {
     return { kind: 'source-moved', actualSha: now };
   }
 
-  private async fetch(git: GitRunner): Promise<void> {
-    await git.run(['fetch', '--prune', '--no-tags', 'origin']);
+  private build(git: GitRunner, strategy: 'rebase' | 'merge', base: string, target: string): Promise<Computed> {
+    return strategy === 'merge' ? this.merge(git, base, target) : this.rebase(git, base, target);
+  }
+
+  /**
+   * The remote head `source` is not the expected head. It is our own earlier push if it is exactly
+   * what building the expected commits on some commit of the target's history gives: the target
+   * may have moved on since that push, and recomputing on the current target would then differ.
+   * The answer names the target commit it was built on, so what gets tested and merged is what
+   * was pushed (the merge step notices a moved target). Anything else is someone else's push.
+   */
+  private async recogniseOwnPush(
+    git: GitRunner,
+    strategy: 'rebase' | 'merge',
+    source: string,
+    target: string,
+  ): Promise<RebaseOutcome> {
+    const moved: RebaseOutcome = { kind: 'source-moved', actualSha: source };
+    if (!(await this.obtainCommit(git, this.req.expectedSourceSha))) {
+      // The original commits are gone (another worker's push, pruned by the forge). Only the rebase
+      // strategy has a fixed point: rebasing our own result again onto the target it was built on
+      // yields it unchanged. Without the originals only the current target can be checked.
+      if (strategy === 'merge') return moved;
+      const computed = await this.rebase(git, source, target);
+      this.progress();
+      return computed.kind === 'result' && computed.sha === source ? { kind: 'pushed', sha: source, targetSha: target } : moved;
+    }
     this.progress();
+    const base =
+      strategy === 'merge' ? await this.mergedOnto(git, source, target) : await this.rebasedOnto(git, source, target);
+    return base === null ? moved : { kind: 'pushed', sha: source, targetSha: base };
+  }
+
+  /** The target-history commit that rebasing the expected commits onto gives `source`, if any. */
+  private async rebasedOnto(git: GitRunner, source: string, target: string): Promise<string | null> {
+    const expected = this.req.expectedSourceSha;
+    const candidates = new Set<string>();
+    // A rebase result is the merge request's n commits on top of the commit it was rebased onto.
+    const n = Number((await git.run(['rev-list', '--count', `${target}..${expected}`])).trim());
+    if (n > 0) {
+      const onto = await this.resolve(git, `${source}~${n}`);
+      if (onto !== null) candidates.add(onto);
+    }
+    // Fewer when the rebase dropped commits (merges, changes already upstream): then the result
+    // forks from the target's history exactly where it was built.
+    const forkPoint = await git.tryRun(['merge-base', source, target]);
+    if (forkPoint.exitCode === 0 && SHA.test(forkPoint.stdout.trim())) candidates.add(forkPoint.stdout.trim());
+
+    for (const onto of candidates) {
+      if (!(await this.isAncestor(git, onto, target))) continue;
+      const computed = await this.rebase(git, expected, onto);
+      this.progress();
+      if (computed.kind === 'result' && computed.sha === source) return onto;
+    }
+    return null;
+  }
+
+  /** The target-history commit that merging into the expected head gives `source`, if any. */
+  private async mergedOnto(git: GitRunner, source: string, target: string): Promise<string | null> {
+    const { parents } = parseCommit(await git.run(['cat-file', 'commit', source]));
+    if (parents.length !== 2 || parents[0] !== this.req.expectedSourceSha) return null;
+    const merged = parents[1];
+    if (!(await this.isAncestor(git, merged, target))) return null;
+    const computed = await this.merge(git, this.req.expectedSourceSha, merged);
+    this.progress();
+    return computed.kind === 'result' && computed.sha === source ? merged : null;
+  }
+
+  private async fetch(git: GitRunner, remote: Remote): Promise<void> {
+    await git.run(['fetch', '--prune', '--no-tags', remote.name], { env: remote.access.env });
+    this.progress();
+  }
+
+  private sourceRef(): string {
+    return `refs/remotes/${this.source.name}/${this.req.sourceBranch}`;
   }
 
   private async remoteHeads(
     git: GitRunner,
-    req: RebaseRequest,
   ): Promise<{ source: string; target: string } | { kind: 'missing-branch'; branch: string }> {
-    const source = await this.resolve(git, `refs/remotes/origin/${req.sourceBranch}`);
-    if (source === null) return { kind: 'missing-branch', branch: req.sourceBranch };
-    const target = await this.resolve(git, `refs/remotes/origin/${req.targetBranch}`);
-    if (target === null) return { kind: 'missing-branch', branch: req.targetBranch };
+    const source = await this.resolve(git, this.sourceRef());
+    if (source === null) return { kind: 'missing-branch', branch: this.req.sourceBranch };
+    const target = await this.resolve(git, `refs/remotes/${this.target.name}/${this.req.targetBranch}`);
+    if (target === null) return { kind: 'missing-branch', branch: this.req.targetBranch };
     return { source, target };
   }
 
@@ -379,10 +499,11 @@ class RebaseJob {
     return (await git.tryRun(['cat-file', '-e', `${sha}^{commit}`])).exitCode === 0;
   }
 
+  /** The merge request's own commits live in the source project (a fork's, for a fork MR). */
   private async obtainCommit(git: GitRunner, sha: string): Promise<boolean> {
     if (await this.hasCommit(git, sha)) return true;
     // Servers speaking protocol v2 (GitLab, GitHub, plain git) serve any SHA they have.
-    await git.tryRun(['fetch', '--no-tags', 'origin', sha]);
+    await git.tryRun(['fetch', '--no-tags', this.source.name, sha], { env: this.source.access.env });
     return this.hasCommit(git, sha);
   }
 
@@ -398,7 +519,7 @@ class RebaseJob {
     return [...new Set(out.split('\0').filter(Boolean))].sort();
   }
 
-  private async rebase(git: GitRunner, base: string, target: string, req: RebaseRequest): Promise<Computed> {
+  private async rebase(git: GitRunner, base: string, target: string): Promise<Computed> {
     await git.run(['checkout', '--force', '--detach', base]);
     await git.run(['clean', '-ffdx', '--quiet']);
     this.progress();
@@ -411,7 +532,7 @@ class RebaseJob {
     }
     this.progress();
     let head = (await git.run(['rev-parse', 'HEAD'])).trim();
-    if (req.rewriteMessage) head = await this.rewriteMessages(git, target, head, req.rewriteMessage);
+    if (this.req.rewriteMessage) head = await this.rewriteMessages(git, target, head, this.req.rewriteMessage);
     return { kind: 'result', sha: head };
   }
 
@@ -439,7 +560,8 @@ class RebaseJob {
     return parent;
   }
 
-  private async merge(git: GitRunner, base: string, target: string, req: RebaseRequest): Promise<Computed> {
+  private async merge(git: GitRunner, base: string, target: string): Promise<Computed> {
+    const req = this.req;
     await git.run(['checkout', '--force', '--detach', base]);
     await git.run(['clean', '-ffdx', '--quiet']);
     this.progress();
@@ -462,16 +584,13 @@ class RebaseJob {
     return { kind: 'result', sha: (await git.run(['rev-parse', 'HEAD'])).trim() };
   }
 
-  /** Pushes with the lease; false when the lease (and only the lease) refused it. */
-  private async push(git: GitRunner, req: RebaseRequest, sha: string): Promise<boolean> {
-    const ref = `refs/heads/${req.sourceBranch}`;
-    const r = await git.tryRun([
-      'push',
-      '--porcelain',
-      `--force-with-lease=${ref}:${req.expectedSourceSha}`,
-      'origin',
-      `${sha}:${ref}`,
-    ]);
+  /** Pushes with the lease to the source project; false when the lease (and only the lease) refused it. */
+  private async push(git: GitRunner, sha: string): Promise<boolean> {
+    const ref = `refs/heads/${this.req.sourceBranch}`;
+    const r = await git.tryRun(
+      ['push', '--porcelain', `--force-with-lease=${ref}:${this.req.expectedSourceSha}`, this.source.name, `${sha}:${ref}`],
+      { env: this.source.access.env },
+    );
     if (r.exitCode === 0) return true;
     if (/stale info/.test(`${r.stdout}\n${r.stderr}`)) return false;
     throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);

@@ -8,6 +8,8 @@ export const PROJECT = defineSearchAttributeKey('ShepherdProject', SearchAttribu
 export const MERGE_REQUEST = defineSearchAttributeKey('ShepherdMergeRequest', SearchAttributeType.INT);
 export const TARGET_BRANCH = defineSearchAttributeKey('ShepherdTargetBranch', SearchAttributeType.KEYWORD);
 export const PHASE = defineSearchAttributeKey('ShepherdPhase', SearchAttributeType.KEYWORD);
+/** The commit a merge job waits for CI on: pipeline hooks are routed by (project, SHA). */
+export const HEAD_SHA = defineSearchAttributeKey('ShepherdHeadSha', SearchAttributeType.KEYWORD);
 
 /** `--search-attribute` arguments for `temporal server start-dev`. */
 export const DEV_SERVER_SEARCH_ATTRIBUTES: string[] = [
@@ -16,9 +18,10 @@ export const DEV_SERVER_SEARCH_ATTRIBUTES: string[] = [
   'ShepherdMergeRequest=Int',
   'ShepherdTargetBranch=Keyword',
   'ShepherdPhase=Keyword',
+  'ShepherdHeadSha=Keyword',
 ];
 
-const ALL = [FORGE, PROJECT, MERGE_REQUEST, TARGET_BRANCH, PHASE];
+const ALL = [FORGE, PROJECT, MERGE_REQUEST, TARGET_BRANCH, PHASE, HEAD_SHA];
 
 /**
  * Registers Shepherd's search attributes on a server that lacks them (an existing cluster, the

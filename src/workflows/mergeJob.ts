@@ -1,14 +1,26 @@
-import { CancellationScope, condition, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { MergeQueueActivities, RebaseResult, TrailerPlan, WorkerSettings } from '../activities/types';
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { LoadedMergeRequest, RebaseResult, TrailerPlan, WorkerSettings } from '../activities/types';
 import {
   ciCanceledComment,
   ciFailedComment,
   ciTimeoutComment,
   conflictComment,
   embargoComment,
+  forkNotWritableComment,
   mergedComment,
+  mergeRefusedComment,
   missingBranchComment,
   notAllowedComment,
+  notMergeableComment,
   protectedSourceComment,
   rebaseFailedRemotelyComment,
   refusalComment,
@@ -18,14 +30,17 @@ import {
 } from '../domain/comments';
 import { formatDuration } from '../domain/duration';
 import { parseEmbargo } from '../domain/embargo';
-import type { PipelineEvent } from '../domain/events';
 import { isPipelineFinished, isPipelinePassed } from '../domain/events';
+import type { JobOutcome, RefusalReason } from '../domain/jobOutcome';
 import { checkReadiness, type MergeTrigger } from '../domain/readiness';
 import { partOfTrailer, reviewedByTrailers, testedByTrailer } from '../domain/trailers';
-import type { LoadedMergeRequest } from '../activities/types';
-import type { MergeRequestRef, Pipeline } from '../domain/types';
-import { cancelJobSignal, jobPhaseQuery, pipelineSignal, type JobOutcome, type JobPhase } from './definitions';
+import type { MergeRequest, MergeRequestRef, Pipeline } from '../domain/types';
+import { HEAD_SHA } from '../temporal/searchAttributes';
+import { forge, git } from './activities';
+import { attemptEndedSignal, cancelJobSignal, jobPhaseQuery, pipelineSignal, type JobPhase } from './definitions';
 import { showPhase } from './phase';
+import { mergeJobWorkflowV1 } from './v1/mergeJob';
+import { PATCH_ISSUE_6 } from './versions';
 
 export interface MergeJobInput {
   ref: MergeRequestRef;
@@ -33,36 +48,45 @@ export interface MergeJobInput {
   trigger?: MergeTrigger;
   /** How many times to rebase again because the target moved before giving up. */
   maxRebases?: number;
+  /** The queue's attempt number; with `queueWorkflowId`, the job reports its end to the queue. */
+  attempt?: number;
+  targetBranch?: string;
+  queueWorkflowId?: string;
+  /** How long the forge may keep checking mergeability (after a push) before the bot gives up. */
+  mergeabilityWaitMs?: number;
 }
 
-const forge = proxyActivities<MergeQueueActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
-});
-const git = proxyActivities<MergeQueueActivities>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5 },
-});
-
-type RefusalReason = Extract<JobOutcome, { kind: 'refused' }>['reason'];
 type Ready = { ok: true; loaded: LoadedMergeRequest } | { ok: false; outcome: JobOutcome };
 
 /**
  * One attempt at merging one merge request: rebase onto the latest target, push, wait for CI on
  * exactly that commit, re-check, merge with the SHA guard. If the target moves meanwhile, rebase
- * again. Every way this can fail ends in a comment and the bot unassigning itself.
+ * again. Every way this can fail ends in a comment and the bot handing the MR back.
  */
 export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome> {
+  if (!patched(PATCH_ISSUE_6)) return mergeJobWorkflowV1(input);
+  const outcome = await runJob(input);
+  if (input.queueWorkflowId && input.attempt !== undefined) {
+    // The queue also finds this by its periodic check, should the signal not get through.
+    await getExternalWorkflowHandle(input.queueWorkflowId)
+      .signal(attemptEndedSignal, { iid: input.ref.iid, attempt: input.attempt, outcome })
+      .catch(() => undefined);
+  }
+  return outcome;
+}
+
+async function runJob(input: MergeJobInput): Promise<JobOutcome> {
   const { ref } = input;
   const trigger: MergeTrigger = input.trigger ?? { kind: 'assignment' };
   const maxRebases = input.maxRebases ?? 5;
+  const mergeabilityWaitMs = input.mergeabilityWaitMs ?? 5 * 60_000;
   let phase: JobPhase = 'checking';
   let cancelled = false;
-  const pipelines = new Map<string, PipelineEvent>();
+  /** Bumped by every pipeline hook for this job: a reason to ask the forge, not an answer. */
+  let pokes = 0;
   setHandler(jobPhaseQuery, () => phase);
-  setHandler(pipelineSignal, (evt) => {
-    if (isPipelineFinished(evt.status)) pipelines.set(evt.sha, evt);
+  setHandler(pipelineSignal, () => {
+    pokes++;
   });
   setHandler(cancelJobSignal, () => {
     cancelled = true;
@@ -72,7 +96,7 @@ export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome
     showPhase(p);
   };
 
-  const settings = await forge.workerSettings();
+  const settings = await forge.settingsFor({ forge: ref.forge });
   const jobKey = workflowInfo().workflowId;
   const trailersEnabled = !settings.rebaseRemotely && (settings.addTested || settings.addPartOf || settings.addReviewers);
   const embargo = parseEmbargo(settings.embargo);
@@ -84,9 +108,9 @@ export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome
   /** Says why on the MR (once, even if retried) and hands the MR back to its people. */
   const refuse = async (reason: RefusalReason, body: string, step = ''): Promise<JobOutcome> => {
     await forge.commentOnce({ ref, key: `${jobKey}:${reason}${step}`, body });
-    await forge.unassignBot({ ref });
+    const { updatedAt } = await forge.unassignBot({ ref });
     enter('done');
-    return { kind: 'refused', reason };
+    return { kind: 'refused', reason, handedBackAt: updatedAt };
   };
 
   /** Readiness, then the embargo: an MR that is ready during an embargo waits on a durable timer. */
@@ -110,7 +134,11 @@ export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome
     }
   };
 
-  let targetBranch = '';
+  /** The source branch's head as git has it (the MR's `sha` may lag a push for a moment). */
+  const sourceHead = async (mr: MergeRequest): Promise<string | null> =>
+    forge.branchHead({ ref, branch: mr.sourceBranch, project: mr.sourceProject });
+
+  let targetBranch = input.targetBranch ?? '';
   for (let round = 1; round <= maxRebases; round++) {
     enter('checking');
     if (cancelled) return stopped();
@@ -129,6 +157,7 @@ export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome
           sourceBranch: mr.sourceBranch,
           targetBranch,
           expectedSourceSha: mr.headSha,
+          ...(mr.sourceProject !== ref.project ? { sourceProject: mr.sourceProject } : {}),
           strategy: settings.useMergeStrategy ? 'merge' : 'rebase',
           trailers: trailerPlan(settings, mr.webUrl, approvals.approvedBy),
         });
@@ -143,18 +172,23 @@ export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome
         return refuse('missing-branch', missingBranchComment(rebased.branch));
       case 'protected-source':
         return refuse('protected-source', protectedSourceComment(rebased.branch));
+      case 'fork-not-writable':
+        return refuse('fork-not-writable', forkNotWritableComment(rebased.sourceProject, rebased.branch, settings.botUsername));
     }
     const { sha, targetSha } = rebased;
 
     if (rebased.kind === 'pushed' && settings.impersonateApprovers && approvals.approvedBy.length > 0) {
-      // GitLab resets approvals asynchronously after a push; approve again as the approvers
-      // once it has, so the bot's own push does not cost the MR its approvals.
+      // The forge resets approvals after a push; approve again as the approvers once it has seen
+      // the push, so the bot's own push does not cost the MR its approvals.
       if (settings.approvalResetTimeoutMs > 0) await sleep(settings.approvalResetTimeoutMs);
-      await forge.reapprove({ ref, usernames: approvals.approvedBy.map((u) => u.username), sha });
+      const re = await forge.reapprove({ ref, usernames: approvals.approvedBy.map((u) => u.username), sha });
+      if (re === 'head-moved') return refuse('source-pushed', sourcePushedComment());
     }
 
     enter('waiting-for-ci');
-    const ci = await waitForPipeline(ref, sha, settings, pipelines, () => cancelled);
+    // Pipeline hooks are routed to the job waiting on this project and SHA (see the api).
+    upsertSearchAttributes([{ key: HEAD_SHA, value: sha }]);
+    const ci = await waitForPipeline(ref, sha, settings, () => pokes, () => cancelled);
     if (ci.kind === 'cancelled') return stopped();
     if (ci.kind === 'timeout') {
       return refuse('ci-timeout', ciTimeoutComment(formatDuration(settings.ciTimeoutMs), ci.last?.webUrl), `:${sha}`);
@@ -166,40 +200,84 @@ export async function mergeJobWorkflow(input: MergeJobInput): Promise<JobOutcome
     if (cancelled) return stopped();
     const after = await ready(`:merge${round}`);
     if (!after.ok) return after.outcome;
-    if (after.loaded.mr.headSha !== sha) return refuse('source-pushed', sourcePushedComment());
+    if (after.loaded.mr.headSha !== sha && (await sourceHead(after.loaded.mr)) !== sha) {
+      return refuse('source-pushed', sourcePushedComment());
+    }
 
     // The target moved while CI ran: what CI tested is not what would land. Rebase again.
     const targetNow = await forge.branchHead({ ref, branch: targetBranch });
     if (targetNow !== targetSha) continue;
 
-    const merged = await forge.mergeMergeRequest({ ref, sha });
-    switch (merged.kind) {
-      case 'merged':
-        return done(sha);
-      case 'cannot-merge':
-        continue; // 406: the target moved between our check and the merge.
-      case 'sha-mismatch': {
-        const { mr: now } = await forge.loadMergeRequest(ref);
-        if (now.state === 'merged') return done(sha);
-        if (now.headSha !== sha) return refuse('source-pushed', sourcePushedComment());
-        continue;
-      }
-      case 'not-allowed':
-      case 'not-found': {
-        // A retried merge whose first try went through answers like this: look before blaming,
-        // and explain the refusal from the MR's state where it tells why.
-        const { mr: now } = await forge.loadMergeRequest(ref);
-        if (now.state === 'merged') return done(sha);
-        if (now.state === 'closed' || now.state === 'locked') {
-          enter('done');
-          return { kind: 'stopped', reason: 'closed' };
-        }
-        if (now.draft) return refuse('draft', refusalComment({ reason: 'draft', silent: false }) ?? '', ':merge');
-        return refuse('not-allowed', notAllowedComment(merged.message));
-      }
-    }
+    const merged = await mergeWhenChecked(sha);
+    if (merged === 'rebase-again') continue;
+    return merged;
   }
   return refuse('target-kept-moving', targetKeptMovingComment(targetBranch, maxRebases));
+
+  /**
+   * Merges `sha`. A forge still checking mergeability (after a push, or CI still being counted)
+   * is waited out with backoff; what it refuses is explained from its own message.
+   */
+  async function mergeWhenChecked(sha: string): Promise<JobOutcome | 'rebase-again'> {
+    let waitedMs = 0;
+    let delayMs = 1_000;
+    for (;;) {
+      if (cancelled) return stopped();
+      const merged = await forge.merge({ ref, sha });
+      switch (merged.kind) {
+        case 'merged':
+          return done(sha);
+        case 'head-moved': {
+          const { mr: now } = await forge.loadMergeRequest(ref);
+          if (now.state === 'merged') return done(sha);
+          if ((await sourceHead(now)) !== sha) return refuse('source-pushed', sourcePushedComment());
+          // GitLab had not caught up with our push yet: look again shortly.
+          break;
+        }
+        case 'not-found': {
+          const { mr: now } = await forge.loadMergeRequest(ref);
+          if (now.state === 'merged') return done(sha);
+          if (now.state === 'closed' || now.state === 'locked') {
+            enter('done');
+            return { kind: 'stopped', reason: 'closed' };
+          }
+          return refuse('not-allowed', notAllowedComment(merged.message));
+        }
+        case 'refused':
+          // A push rule or server hook said no: rebasing again gives the same answer.
+          return refuse('merge-refused', mergeRefusedComment(merged.message));
+        case 'not-mergeable':
+          switch (merged.reason) {
+            case 'merged':
+              return done(sha);
+            case 'closed':
+              enter('done');
+              return { kind: 'stopped', reason: 'closed' };
+            case 'conflict':
+            case 'needs-rebase':
+              return 'rebase-again';
+            case 'draft':
+            case 'approvals':
+            case 'discussions': {
+              // Said by the forge after our last look: our own check explains it best.
+              const now = await ready(':merge-refused');
+              if (!now.ok) return now.outcome;
+              return refuse('not-mergeable', notMergeableComment(merged.message));
+            }
+            case 'checking':
+            case 'ci':
+              break; // the forge has not finished looking: wait, below
+            case 'other':
+              return refuse('not-allowed', notAllowedComment(merged.message));
+          }
+          break;
+      }
+      if (waitedMs >= mergeabilityWaitMs) return refuse('not-mergeable', notMergeableComment(`it was still not mergeable after ${formatDuration(waitedMs)} of waiting`));
+      await condition(() => cancelled, delayMs);
+      waitedMs += delayMs;
+      delayMs = Math.min(delayMs * 2, 30_000);
+    }
+  }
 
   async function done(sha: string): Promise<JobOutcome> {
     await forge.commentOnce({ ref, key: `${jobKey}:merged`, body: mergedComment(targetBranch, sha) });
@@ -220,14 +298,15 @@ function trailerPlan(settings: WorkerSettings, mrUrl: string, approvedBy: Loaded
 type CiResult = { kind: 'finished'; pipeline: Pipeline } | { kind: 'timeout'; last?: Pipeline } | { kind: 'cancelled' };
 
 /**
- * Waits for the pipeline of exactly `sha`: woken by pipeline webhooks, and polling in case a
- * webhook never comes. Gives up after the CI timeout (a durable timer, so a restart loses nothing).
+ * Waits for the pipeline that counts for exactly `sha`: it asks the forge whenever a pipeline hook
+ * arrives for it, and every poll interval in case a hook never comes. Gives up after the CI
+ * timeout (a durable timer, so a restart loses nothing).
  */
 async function waitForPipeline(
   ref: MergeRequestRef,
   sha: string,
   settings: WorkerSettings,
-  signalled: Map<string, PipelineEvent>,
+  pokes: () => number,
   isCancelled: () => boolean,
 ): Promise<CiResult> {
   let timedOut = false;
@@ -242,20 +321,14 @@ async function waitForPipeline(
   try {
     for (;;) {
       if (isCancelled()) return { kind: 'cancelled' };
-      const fromSignal = signalled.get(sha);
-      if (fromSignal) {
-        return {
-          kind: 'finished',
-          pipeline: { id: fromSignal.pipelineId, sha, ref: '', status: fromSignal.status, webUrl: fromSignal.url },
-        };
-      }
-      const polled = await forge.latestPipeline({ ref, sha });
-      if (polled) {
-        last = polled;
-        if (isPipelineFinished(polled.status)) return { kind: 'finished', pipeline: polled };
+      const seen = pokes();
+      const { pipeline } = await forge.ciStatus({ ref, sha });
+      if (pipeline) {
+        last = pipeline;
+        if (isPipelineFinished(pipeline.status)) return { kind: 'finished', pipeline };
       }
       if (timedOut) return { kind: 'timeout', last };
-      await condition(() => timedOut || signalled.has(sha) || isCancelled(), settings.ciPollIntervalMs);
+      await condition(() => timedOut || pokes() !== seen || isCancelled(), settings.ciPollIntervalMs);
     }
   } finally {
     deadline.cancel();

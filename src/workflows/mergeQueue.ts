@@ -3,27 +3,24 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  executeChild,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   setHandler,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { orderQueue, type MergeOrder } from '../domain/mergeOrder';
+import type { MergeOrder } from '../domain/mergeOrder';
+import { MergeQueueMachine, type QueueCommand, type QueueSnapshot } from '../domain/mergeQueueMachine';
 import type { ForgeKind } from '../domain/types';
 import { mergeJobWorkflowId, mergeRequestWorkflowId } from '../domain/workflowIds';
 import { mergeRequestSearchAttributes } from '../temporal/searchAttributeValues';
-import {
-  dequeueSignal,
-  enqueueUpdate,
-  jobFinishedSignal,
-  pipelineSignal,
-  snapshotQuery,
-  type JobOutcome,
-  type QueueEntry,
-  type QueueSnapshot,
-} from './definitions';
-import { mergeJobWorkflow } from './mergeJob';
+import { forge, queue } from './activities';
+import { attemptEndedSignal, cancelJobSignal, dequeueSignal, enqueueUpdate, jobFinishedSignal, snapshotQuery } from './definitions';
+import type { mergeJobWorkflow } from './mergeJob';
+import { mergeQueueWorkflowV1 } from './v1/mergeQueue';
+import type { QueueEntry as QueueEntryV1 } from './v1/definitions';
+import { PATCH_ISSUE_6 } from './versions';
 
 export interface MergeQueueInput {
   forge: ForgeKind;
@@ -31,107 +28,162 @@ export interface MergeQueueInput {
   targetBranch: string;
   /** marge-bot's merge-order: which waiting MR goes next. */
   mergeOrder?: MergeOrder;
-  /** Carried over continue-as-new. */
-  waiting?: QueueEntry[];
-  jobsRun?: number;
-  /** Start a fresh run after this many jobs, to keep histories short. */
-  jobsPerRun?: number;
+  /** The machine's state, carried over continue-as-new. */
+  carried?: QueueSnapshot;
   /** End the queue after this long with nothing to do; the next enqueue starts it again. */
   idleMs?: number;
+  /** How often to check running jobs with Temporal and waiting MRs with the forge. */
+  checkIntervalMs?: number;
+  /** Continue as new once the history has this many events (Temporal also suggests it). */
+  maxHistoryEvents?: number;
+  /** First release: waiting entries carried over its continue-as-new. */
+  waiting?: QueueEntryV1[];
+  jobsRun?: number;
+  jobsPerRun?: number;
 }
 
 /**
- * One queue per target branch: merges into one branch happen strictly one at a time, while
- * different branches and projects proceed in parallel.
+ * One queue per target branch. The pure MergeQueueMachine decides (who waits, who runs, whom to
+ * cancel); this workflow only feeds it events and carries out its commands. Jobs run as abandoned
+ * children that report back by signal, so the queue can continue as new while a job waits for
+ * days (an embargo, long CI) without its history growing.
  */
 export async function mergeQueueWorkflow(input: MergeQueueInput): Promise<void> {
-  let waiting: QueueEntry[] = [...(input.waiting ?? [])];
-  let running: QueueEntry | undefined;
-  let runningJobId: string | undefined;
-  let jobsRun = input.jobsRun ?? 0;
-  const jobsPerRun = input.jobsPerRun ?? 50;
-  const order: MergeOrder = input.mergeOrder ?? 'created_at';
-  const sorted = (entries: QueueEntry[]): QueueEntry[] =>
-    orderQueue(
-      entries.map((e) => ({ ...e, iid: e.ref.iid })),
-      order,
-    ).map(({ iid: _iid, ...e }) => e);
+  // Executions started on the first release replay its code; new runs (continued-as-new ones
+  // too) take this one.
+  if (!patched(PATCH_ISSUE_6)) return mergeQueueWorkflowV1(input);
+  return runQueue(input);
+}
+
+async function runQueue(input: MergeQueueInput): Promise<void> {
+  const { project, targetBranch } = input;
+  const machine = new MergeQueueMachine(
+    { mergeOrder: input.mergeOrder ?? 'created_at', capacity: 1 },
+    input.carried ?? fromFirstRelease(input.waiting ?? []),
+  );
+  const pending: QueueCommand[] = [];
+  const queueId = workflowInfo().workflowId;
+  const checkIntervalMs = input.checkIntervalMs ?? 10 * 60_000;
+  const maxHistoryEvents = input.maxHistoryEvents ?? 5_000;
 
   setHandler(
     enqueueUpdate,
     (entry) => {
-      // Enqueueing twice (a retried activity, a redelivered hook) keeps the first place;
-      // position 0 means "being merged now".
-      if (running?.ref.iid === entry.ref.iid) return { position: 0 };
-      if (!waiting.some((e) => e.ref.iid === entry.ref.iid)) waiting = sorted([...waiting, entry]);
-      const position = waiting.findIndex((e) => e.ref.iid === entry.ref.iid) + 1;
-      return { position, running: running?.ref.iid };
+      const { commands, answer } = machine.apply({ kind: 'enqueue', entry });
+      pending.push(...commands);
+      return answer ?? { position: 1 };
     },
     {
       validator: (entry) => {
-        if (entry.ref.project !== input.project) {
-          throw ApplicationFailure.nonRetryable(`merge request of ${entry.ref.project} sent to the queue of ${input.project}`);
+        if (entry.ref.project !== project || entry.ref.forge !== input.forge) {
+          throw ApplicationFailure.nonRetryable(`merge request of ${entry.ref.project} sent to the queue of ${project}`);
         }
       },
     },
   );
-  setHandler(dequeueSignal, ({ iid }) => {
-    waiting = waiting.filter((e) => e.ref.iid !== iid);
-    // A running job is stopped by the MR's workflow itself (cancel signal to the job).
+  setHandler(dequeueSignal, ({ iid, attempt }) => {
+    pending.push(...machine.apply({ kind: 'dequeue', iid, attempt }).commands);
   });
-  setHandler(pipelineSignal, async (evt) => {
-    if (!runningJobId) return;
-    try {
-      await getExternalWorkflowHandle(runningJobId).signal(pipelineSignal, evt);
-    } catch {
-      // The job finished meanwhile; its polling would have seen the pipeline anyway.
+  setHandler(attemptEndedSignal, ({ iid, attempt, outcome }) => {
+    pending.push(...machine.apply({ kind: 'job-finished', iid, attempt, outcome }).commands);
+  });
+  setHandler(snapshotQuery, () => machine.snapshot());
+
+  const jobId = (iid: number, attemptKey: string): string =>
+    mergeJobWorkflowId({ forge: input.forge, project, iid }, attemptKey);
+
+  const carryOut = async (command: QueueCommand): Promise<void> => {
+    switch (command.kind) {
+      case 'start-job': {
+        const { entry } = command;
+        try {
+          await startChild<typeof mergeJobWorkflow>('mergeJobWorkflow', {
+            workflowId: jobId(entry.ref.iid, entry.attemptKey),
+            args: [{ ref: entry.ref, trigger: entry.trigger, attempt: entry.attempt, targetBranch, queueWorkflowId: queueId }],
+            // The job outlives a continue-as-new of the queue and reports back by signal.
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            typedSearchAttributes: mergeRequestSearchAttributes(entry.ref, targetBranch),
+          });
+          pending.push(...machine.apply({ kind: 'job-started', iid: entry.ref.iid, attempt: entry.attempt }).commands);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          pending.push(...machine.apply({ kind: 'job-start-failed', iid: entry.ref.iid, attempt: entry.attempt, message }).commands);
+        }
+        return;
+      }
+      case 'cancel-job': {
+        const e = machine.find(command.iid, command.attempt);
+        if (!e) return;
+        // Gone already: its end is reported by its own signal or found by the periodic check.
+        await getExternalWorkflowHandle(jobId(e.ref.iid, e.attemptKey))
+          .signal(cancelJobSignal)
+          .catch(() => undefined);
+        return;
+      }
+      case 'attempt-ended':
+        await getExternalWorkflowHandle(mergeRequestWorkflowId(command.ref))
+          .signal(jobFinishedSignal, { iid: command.ref.iid, attempt: command.attempt, outcome: command.outcome })
+          .catch(() => undefined); // the MR's workflow has ended (closed meanwhile): nobody waits
+        return;
     }
-  });
-  setHandler(snapshotQuery, (): QueueSnapshot => ({ running, waiting: [...waiting], jobsRun }));
+  };
+
+  /** Repairs what a lost signal or a lost webhook would leave wrong. */
+  const check = async (): Promise<void> => {
+    const running = machine.active().filter((e) => e.state === 'running');
+    if (running.length > 0) {
+      const ended = await queue.endedJobs(running.map((e) => ({ ref: e.ref, attempt: e.attempt, attemptKey: e.attemptKey })));
+      for (const { iid, attempt, outcome } of ended) {
+        pending.push(...machine.apply({ kind: 'job-finished', iid, attempt, outcome }).commands);
+      }
+    }
+    const waiting = machine.waiting();
+    if (waiting.length > 0) {
+      const iids = await forge.noLongerRequested({
+        forge: input.forge,
+        project,
+        targetBranch,
+        entries: waiting.map((e) => ({ iid: e.ref.iid, trigger: e.trigger })),
+      });
+      if (iids.length > 0) pending.push(...machine.apply({ kind: 'no-longer-requested', iids }).commands);
+    }
+  };
 
   for (;;) {
-    const hasWork = await condition(() => waiting.length > 0, input.idleMs ?? 60 * 60 * 1000);
-    if (!hasWork) {
+    while (pending.length > 0) await carryOut(pending.shift()!);
+    const idle = machine.isIdle();
+    const woke = await condition(() => pending.length > 0, idle ? (input.idleMs ?? 60 * 60_000) : checkIntervalMs);
+    if (!woke) {
+      if (machine.isIdle()) {
+        await condition(allHandlersFinished);
+        if (machine.isIdle() && pending.length === 0) return;
+        continue;
+      }
+      await check();
+    }
+    const info = workflowInfo();
+    if (pending.length === 0 && (info.continueAsNewSuggested || info.historyLength >= maxHistoryEvents)) {
       await condition(allHandlersFinished);
-      if (waiting.length === 0) return;
-    }
-    if (jobsRun >= jobsPerRun || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof mergeQueueWorkflow>({ ...input, waiting, jobsRun: 0 });
-    }
-    const entry = waiting.shift();
-    if (!entry) continue;
-    running = entry;
-    runningJobId = mergeJobWorkflowId(entry.ref, entry.attempt);
-    let outcome: JobOutcome;
-    try {
-      outcome = await executeChild(mergeJobWorkflow, {
-        workflowId: runningJobId,
-        args: [{ ref: entry.ref, trigger: entry.trigger }],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        // Searchable like the MR itself: ShepherdProject="group/app" lists its merge attempts too.
-        typedSearchAttributes: mergeRequestSearchAttributes(entry.ref, input.targetBranch),
-      });
-    } catch (err) {
-      // The job failed unexpectedly (an activity kept failing): the MR's workflow tells the
-      // people, the queue moves on to the next MR.
-      outcome = { kind: 'error', message: describeFailure(err) };
-    }
-    jobsRun++;
-    running = undefined;
-    runningJobId = undefined;
-    try {
-      await getExternalWorkflowHandle(mergeRequestWorkflowId(entry.ref)).signal(jobFinishedSignal, {
-        attempt: entry.attempt,
-        outcome,
-      });
-    } catch {
-      // The MR's workflow is gone (closed meanwhile): nobody is waiting for this answer.
+      if (pending.length === 0) {
+        return continueAsNew<typeof mergeQueueWorkflow>({
+          forge: input.forge,
+          project,
+          targetBranch,
+          mergeOrder: input.mergeOrder,
+          idleMs: input.idleMs,
+          checkIntervalMs: input.checkIntervalMs,
+          maxHistoryEvents: input.maxHistoryEvents,
+          carried: machine.snapshot(),
+        });
+      }
     }
   }
 }
 
-function describeFailure(err: unknown): string {
-  const cause = (err as { cause?: { message?: string } }).cause;
-  return cause?.message ?? (err instanceof Error ? err.message : String(err));
+/** Waiting entries of a first-release run, continued as new into this code. */
+function fromFirstRelease(waiting: QueueEntryV1[]): QueueSnapshot {
+  return {
+    jobsStarted: 0,
+    entries: waiting.map((e) => ({ ...e, attemptKey: String(e.attempt), state: 'waiting' as const, cancelRequested: false })),
+  };
 }

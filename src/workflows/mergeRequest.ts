@@ -3,98 +3,118 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  proxyActivities,
+  log,
+  patched,
   setHandler,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MergeQueueActivities } from '../activities/types';
+import type { WorkerSettings } from '../activities/types';
 import { commandHelp, parseCommand } from '../domain/commands';
 import {
   cancelledComment,
+  jobErrorComment,
   notPermittedComment,
+  notPermittedToMergeComment,
   outOfScopeComment,
   queuedComment,
-  unexpectedErrorComment,
   unknownCommandComment,
 } from '../domain/comments';
-import type { CommentEvent, MergeRequestEvent, MergeRequestWorkflowEvent } from '../domain/events';
+import type { CommentEvent, MergeRequestWorkflowEvent } from '../domain/events';
+import type { JobOutcome } from '../domain/jobOutcome';
 import type { MergeTrigger } from '../domain/readiness';
 import { checkScope } from '../domain/scope';
-import type { MergeRequestRef } from '../domain/types';
+import type { MergeRequest, MergeRequestRef } from '../domain/types';
 import { mergeJobWorkflowId, mergeQueueWorkflowId } from '../domain/workflowIds';
+import { forge, queue } from './activities';
 import {
-  cancelJobSignal,
   dequeueSignal,
   eventSignal,
   jobFinishedSignal,
   stateQuery,
-  type JobOutcome,
+  type AttemptEnded,
   type MergeRequestPhase,
   type MergeRequestSnapshot,
 } from './definitions';
 import { showPhase } from './phase';
-
-/** GitLab's Developer access level: the least that may ask the bot to merge. */
-const DEVELOPER = 30;
+import { mergeRequestWorkflowV1, type MergeRequestCarried as MergeRequestCarriedV1 } from './v1/mergeRequest';
+import { PATCH_ISSUE_6 } from './versions';
 
 /** What survives continue-as-new. */
 export interface MergeRequestCarried {
+  /** Names this life of the MR's workflow: attempt keys stay unique after it ends and restarts. */
+  life: string;
   phase: MergeRequestPhase;
-  assigned: boolean;
-  labelled: boolean;
   /** Who asked by `@bot merge`, until merged, cancelled or refused. */
   commandBy?: string;
-  /** The bot gave the MR back; it waits for a new request (assignment, label, command). */
-  handedBack: boolean;
+  /** Who last asked by assigning the bot or adding the label (the hook's actor). */
+  requestedBy?: string;
+  /**
+   * The MR's updatedAt right after the bot handed it back: while the forge shows nothing newer,
+   * an assignment still listed is the old request, not a new one.
+   */
+  handedBackAt?: string;
   targetBranch?: string;
-  sourceBranch?: string;
-  createdAt?: string;
-  updatedAt?: string;
   assignedAt?: string;
+  /** The forge asked the bot last time we looked (to notice when a request starts). */
+  wasRequested: boolean;
   attempts: number;
   queuedAttempt?: number;
   lastOutcome?: JobOutcome;
   seenEventIds: string[];
+  /** The newest `merge`/`cancel` comment acted on: an older one delivered late changes nothing. */
+  lastCommandNoteId?: number;
 }
 
 export interface MergeRequestInput {
   ref: MergeRequestRef;
-  carried?: MergeRequestCarried;
+  /** Either release's carried state; the first release's has no `life`. */
+  carried?: MergeRequestCarried | MergeRequestCarriedV1;
   /** End the workflow after this long without events while nothing is queued. */
   idleMs?: number;
 }
-
-const act = proxyActivities<MergeQueueActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 20 },
-});
 
 const SEEN_EVENTS_KEPT = 200;
 
 /**
  * The life of one merge request as Shepherd sees it: from its first event until it is merged or
- * closed. It turns forge events and comment commands into queue membership; the queue merges.
+ * closed. Events are reasons to look: on each, it reads the MR from the forge and decides from
+ * that, so no order of hooks (nor a lost one) changes the outcome. The queue merges.
  */
 export async function mergeRequestWorkflow(input: MergeRequestInput): Promise<MergeRequestSnapshot> {
+  if (!patched(PATCH_ISSUE_6)) return mergeRequestWorkflowV1({ ...input, carried: input.carried as MergeRequestCarriedV1 | undefined });
+  return runMergeRequest(input);
+}
+
+function isCurrent(c: MergeRequestCarried | MergeRequestCarriedV1 | undefined): c is MergeRequestCarried {
+  return c !== undefined && 'life' in c;
+}
+
+async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSnapshot> {
   const { ref } = input;
-  const s: MergeRequestCarried = input.carried ?? {
-    phase: 'idle',
-    assigned: false,
-    labelled: false,
-    handedBack: false,
-    attempts: 0,
-    seenEventIds: [],
-  };
+  const old = input.carried;
+  const s: MergeRequestCarried = isCurrent(old)
+    ? old
+    : {
+        life: uuid4().slice(0, 8),
+        phase: old?.phase === 'queued' ? 'idle' : (old?.phase ?? 'idle'),
+        commandBy: old?.commandBy,
+        targetBranch: old?.targetBranch,
+        assignedAt: old?.assignedAt,
+        wasRequested: false,
+        attempts: old?.attempts ?? 0,
+        lastOutcome: old?.lastOutcome,
+        seenEventIds: old?.seenEventIds ?? [],
+      };
   const inbox: MergeRequestWorkflowEvent[] = [];
-  const finished: { attempt: number; outcome: JobOutcome }[] = [];
+  const finished: AttemptEnded[] = [];
   const seen = new Set(s.seenEventIds);
   const wfId = workflowInfo().workflowId;
 
-  const requested = (): boolean => s.assigned || s.labelled || s.commandBy !== undefined;
   const snapshot = (): MergeRequestSnapshot => ({
     ref,
     phase: s.phase,
-    requested: requested(),
+    requested: s.commandBy !== undefined || (s.wasRequested && s.handedBackAt === undefined),
     targetBranch: s.targetBranch,
     attempts: s.attempts,
     lastOutcome: s.lastOutcome,
@@ -112,149 +132,197 @@ export async function mergeRequestWorkflow(input: MergeRequestInput): Promise<Me
     finished.push(msg);
   });
 
-  const settings = await act.workerSettings();
+  const settings: WorkerSettings = await forge.settingsFor({ forge: ref.forge });
+  const bot = settings.botUsername;
   const setPhase = (phase: MergeRequestPhase): void => {
     s.phase = phase;
     showPhase(phase);
   };
-  const comment = (key: string, body: string): Promise<void> => act.commentOnce({ ref, key: `${wfId}:${key}`, body });
+  const attemptKey = (attempt: number): string => `${attempt}-${s.life}`;
+  const comment = (key: string, body: string): Promise<void> => forge.commentOnce({ ref, key: `${wfId}:${s.life}:${key}`, body });
+  const handBack = async (): Promise<void> => {
+    const { updatedAt } = await forge.unassignBot({ ref });
+    s.handedBackAt = updatedAt;
+    s.commandBy = undefined;
+  };
 
-  /** Out of the queue: waiting entries are dropped, a running job stops at its next safe point. */
+  /** Out of the queue; the queue itself stops the job if it has started or is starting. */
   const leaveQueue = async (): Promise<void> => {
     if (s.phase !== 'queued' || !s.targetBranch || s.queuedAttempt === undefined) return;
-    const ids = [mergeQueueWorkflowId(ref.forge, ref.project, s.targetBranch), mergeJobWorkflowId(ref, s.queuedAttempt)];
-    await Promise.all([
-      getExternalWorkflowHandle(ids[0]).signal(dequeueSignal, { iid: ref.iid }).catch(() => undefined),
-      getExternalWorkflowHandle(ids[1]).signal(cancelJobSignal).catch(() => undefined),
-    ]);
+    await getExternalWorkflowHandle(mergeQueueWorkflowId(ref.forge, ref.project, s.targetBranch))
+      .signal(dequeueSignal, { iid: ref.iid, attempt: s.queuedAttempt })
+      .catch(() => undefined); // no queue running: nothing of ours runs either
     s.queuedAttempt = undefined;
     setPhase('idle');
   };
 
-  const onMergeRequestEvent = async (evt: MergeRequestEvent): Promise<'finished' | void> => {
-    if (evt.state === 'merged' || evt.state === 'closed') {
-      await leaveQueue();
-      setPhase(evt.state);
-      return 'finished';
+  /** How an attempt ended; true when the MR is merged and the workflow is done. */
+  const onAttemptEnded = async (attempt: number, outcome: JobOutcome): Promise<boolean> => {
+    if (attempt !== s.queuedAttempt) return false; // an answer to an attempt we already left
+    s.queuedAttempt = undefined;
+    s.lastOutcome = outcome;
+    if (outcome.kind === 'merged') {
+      setPhase('merged');
+      return true;
     }
-    if (s.phase === 'queued' && s.targetBranch !== undefined && s.targetBranch !== evt.targetBranch) await leaveQueue();
-    const assigned = evt.assignees.includes(settings.botUsername);
-    if (assigned && !s.assigned) s.assignedAt = evt.updatedAt;
-    s.assigned = assigned;
-    s.labelled = settings.mergeLabel !== undefined && evt.labels.includes(settings.mergeLabel);
-    s.targetBranch = evt.targetBranch;
-    s.sourceBranch = evt.sourceBranch;
-    s.createdAt = evt.createdAt;
-    s.updatedAt = evt.updatedAt;
-    if (!requested()) {
-      s.handedBack = false;
-      await leaveQueue();
+    setPhase('idle');
+    if (outcome.kind === 'error') {
+      log.error('merge attempt failed', { workflowId: wfId, attempt, error: outcome.message });
+      await comment(`error:${attempt}`, jobErrorComment(mergeJobWorkflowId(ref, attemptKey(attempt))));
+      await handBack();
     }
+    if (outcome.kind === 'refused') {
+      s.commandBy = undefined;
+      s.handedBackAt = outcome.handedBackAt ?? s.handedBackAt;
+    }
+    return false;
   };
 
   const onComment = async (evt: CommentEvent): Promise<void> => {
-    if (evt.author === settings.botUsername) return;
-    const command = parseCommand(evt.body, settings.botUsername);
+    if (evt.author === bot) return;
+    const command = parseCommand(evt.body, bot);
     if (!command) return;
-    const level = await act.accessLevel({ ref, username: evt.author });
-    if (level < DEVELOPER) return comment(`denied:${evt.noteId}`, notPermittedComment(evt.author, settings.botUsername));
+    if (!(await forge.mayRequest({ ref, username: evt.author }))) {
+      return comment(`denied:${evt.noteId}`, notPermittedComment(evt.author, bot));
+    }
+    if (command.kind !== 'unknown') {
+      // Comments are numbered in the order they were written; hooks may come in another order.
+      if (s.lastCommandNoteId !== undefined && evt.noteId < s.lastCommandNoteId) return;
+      s.lastCommandNoteId = evt.noteId;
+    }
     switch (command.kind) {
       case 'merge':
         s.commandBy = evt.author;
-        s.handedBack = false;
+        s.handedBackAt = undefined;
         return;
       case 'cancel': {
         const target = s.targetBranch;
         await leaveQueue();
-        s.commandBy = undefined;
         // Still assigned or labelled: that request is what was cancelled, not a reason to go on.
-        s.handedBack = true;
-        await act.unassignBot({ ref });
+        await handBack();
         return comment(`cancelled:${evt.noteId}`, cancelledComment(evt.author, target));
       }
       case 'unknown':
-        return comment(`unknown:${evt.noteId}`, unknownCommandComment(command.word, commandHelp(settings.botUsername)));
+        return comment(`unknown:${evt.noteId}`, unknownCommandComment(command.word, commandHelp(bot)));
     }
   };
 
-  const enqueue = async (): Promise<void> => {
-    if (!s.targetBranch || !s.sourceBranch) return;
-    const scope = checkScope({ project: ref.project, targetBranch: s.targetBranch, sourceBranch: s.sourceBranch }, settings.scope);
+  const enqueue = async (mr: MergeRequest, viaForge: boolean): Promise<void> => {
+    const scope = checkScope({ project: ref.project, targetBranch: mr.targetBranch, sourceBranch: mr.sourceBranch }, settings.scope);
     if (!scope.inScope) {
-      await comment(`out-of-scope:${s.targetBranch}`, outOfScopeComment(scope.reason));
-      await act.unassignBot({ ref });
-      s.handedBack = true;
-      s.commandBy = undefined;
-      return;
+      await comment(`out-of-scope:${mr.targetBranch}:${mr.updatedAt}`, outOfScopeComment(scope.reason));
+      return handBack();
+    }
+    const requester = s.commandBy ?? s.requestedBy;
+    if (settings.requireMergePermission) {
+      const allowed = requester !== undefined && (await forge.mayMerge({ ref, username: requester, branch: mr.targetBranch }));
+      if (!allowed) {
+        await comment(`not-permitted:${requester ?? 'unknown'}:${mr.updatedAt}`, notPermittedToMergeComment(requester ?? 'unknown', mr.targetBranch));
+        return handBack();
+      }
     }
     const trigger: MergeTrigger = s.commandBy
       ? { kind: 'command', by: s.commandBy }
-      : s.labelled && settings.mergeLabel && !s.assigned
+      : viaForge && settings.mergeLabel && mr.labels.includes(settings.mergeLabel) && !mr.assignees.includes(bot)
         ? { kind: 'label', label: settings.mergeLabel }
         : { kind: 'assignment' };
     s.attempts++;
     s.queuedAttempt = s.attempts;
-    const epoch = new Date(0).toISOString();
-    const answer = await act.enqueueMergeRequest({
-      ref,
-      targetBranch: s.targetBranch,
+    s.targetBranch = mr.targetBranch;
+    const answer = await queue.enqueue({
+      targetBranch: mr.targetBranch,
       entry: {
+        ref,
         attempt: s.attempts,
+        attemptKey: attemptKey(s.attempts),
         trigger,
-        createdAt: s.createdAt ?? epoch,
-        updatedAt: s.updatedAt ?? epoch,
-        assignedAt: s.assignedAt ?? s.updatedAt ?? epoch,
+        ...(requester ? { requestedBy: requester } : {}),
+        createdAt: mr.createdAt,
+        updatedAt: mr.updatedAt,
+        assignedAt: s.assignedAt ?? mr.updatedAt,
       },
     });
     setPhase('queued');
     // Next in an idle queue: "Merging now" follows at once, a position would only be noise.
     if (answer.position > 1 || (answer.position === 1 && answer.running !== undefined)) {
-      await comment(`queued:${s.attempts}`, queuedComment(s.targetBranch, answer.position, answer.running));
+      await comment(`queued:${s.attempts}`, queuedComment(mr.targetBranch, answer.position, answer.running));
     }
   };
 
+  /** Decides from the forge's current state; true when the MR is merged or closed. */
+  const reconcile = async (): Promise<boolean> => {
+    const mr = await forge.getMergeRequest(ref);
+    if (mr.state === 'merged' || mr.state === 'closed' || mr.state === 'locked') {
+      await leaveQueue();
+      setPhase(mr.state === 'merged' ? 'merged' : 'closed');
+      return true;
+    }
+    const viaForge = mr.assignees.includes(bot) || (settings.mergeLabel !== undefined && mr.labels.includes(settings.mergeLabel));
+    if (!viaForge) s.handedBackAt = undefined; // the hand-back took effect; what comes next is new
+    // Still listed, but nothing changed since the bot handed it back: the old request.
+    const stale = s.handedBackAt !== undefined && !isLater(mr.updatedAt, s.handedBackAt);
+    if (viaForge && !stale) s.handedBackAt = undefined;
+    if (viaForge && !s.wasRequested) s.assignedAt = mr.updatedAt;
+    s.wasRequested = viaForge;
+    const requested = s.commandBy !== undefined || (viaForge && s.handedBackAt === undefined);
+    if (s.phase === 'queued' && (!requested || s.targetBranch !== mr.targetBranch)) await leaveQueue();
+    s.targetBranch = mr.targetBranch;
+    if (requested && s.phase === 'idle') await enqueue(mr, viaForge);
+    return false;
+  };
+
+  /** The queue and Temporal agree on where our attempt stands, or we repair it. */
+  const checkWithQueue = async (): Promise<'done' | void> => {
+    if (s.phase !== 'queued' || s.queuedAttempt === undefined || !s.targetBranch) return;
+    const attempt = s.queuedAttempt;
+    const status = await queue.attemptStatus({ ref, targetBranch: s.targetBranch, attempt, attemptKey: attemptKey(attempt) });
+    if (status.kind === 'ended') {
+      if (await onAttemptEnded(attempt, status.outcome)) return 'done';
+    } else if (status.kind === 'unknown') {
+      log.warn('queued attempt unknown to the queue; asking again', { workflowId: wfId, attempt });
+      s.queuedAttempt = undefined;
+      setPhase('idle');
+    }
+  };
+
+  const finish = async (): Promise<MergeRequestSnapshot> => {
+    await condition(allHandlersFinished);
+    return snapshot();
+  };
+
+  let look = input.carried === undefined || !isCurrent(old); // a new life starts by looking
   for (;;) {
-    const woke = await condition(() => inbox.length > 0 || finished.length > 0, input.idleMs ?? 30 * 24 * 3600 * 1000);
-    if (!woke && s.phase !== 'queued') {
-      // Nothing happened for a month and nothing is queued: stop; the next event starts afresh.
-      await condition(allHandlersFinished);
-      if (inbox.length === 0 && finished.length === 0) return snapshot();
+    const timeoutMs = s.phase === 'queued' ? settings.queueCheckIntervalMs : (input.idleMs ?? 30 * 24 * 3600 * 1000);
+    const woke = look || (await condition(() => inbox.length > 0 || finished.length > 0, timeoutMs));
+    if (!woke) {
+      if (s.phase !== 'queued') {
+        // Nothing happened for a month and nothing is queued: stop; the next event starts afresh.
+        await condition(allHandlersFinished);
+        if (inbox.length === 0 && finished.length === 0) return snapshot();
+        continue;
+      }
+      if ((await checkWithQueue()) === 'done') return finish();
+      look = true;
     }
 
     for (const msg of finished.splice(0)) {
-      if (msg.attempt !== s.queuedAttempt) continue; // an answer to an attempt we already left
-      s.queuedAttempt = undefined;
-      s.lastOutcome = msg.outcome;
-      if (msg.outcome.kind === 'merged') {
-        setPhase('merged');
-        await condition(allHandlersFinished);
-        return snapshot();
-      }
-      setPhase('idle');
-      if (msg.outcome.kind === 'error') {
-        await comment(`error:${msg.attempt}`, unexpectedErrorComment(`something went wrong while merging (${msg.outcome.message})`));
-        await act.unassignBot({ ref });
-      }
-      // The bot handed the MR back: it takes it again only on a new request, not because an
-      // older event still lists it.
-      if (msg.outcome.kind === 'refused' || msg.outcome.kind === 'error') {
-        s.handedBack = true;
-        s.commandBy = undefined;
-      }
+      if (await onAttemptEnded(msg.attempt, msg.outcome)) return finish();
+      look = true;
     }
-
     for (const evt of inbox.splice(0)) {
       if (evt.kind === 'merge-request') {
-        if ((await onMergeRequestEvent(evt)) === 'finished') {
-          await condition(allHandlersFinished);
-          return snapshot();
+        if (evt.actor !== bot && (evt.assignees.includes(bot) || (settings.mergeLabel && evt.labels.includes(settings.mergeLabel)))) {
+          s.requestedBy = evt.actor;
         }
       } else {
         await onComment(evt);
       }
+      look = true;
     }
-
-    if (requested() && !s.handedBack && s.phase === 'idle') await enqueue();
+    if (look) {
+      look = false;
+      if (await reconcile()) return finish();
+    }
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
@@ -264,4 +332,9 @@ export async function mergeRequestWorkflow(input: MergeRequestInput): Promise<Me
       }
     }
   }
+}
+
+/** `a` is a later instant than `b` (ISO 8601 with any offset). */
+function isLater(a: string, b: string): boolean {
+  return Date.parse(a) > Date.parse(b);
 }

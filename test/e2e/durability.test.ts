@@ -1,6 +1,5 @@
 import { startShepherdAgainstFakeGitLab, type Shepherd } from './harness';
 
-import '../helpers/retryEndToEnd';
 
 // What marge-bot users lose today when the bot crashes: the job. Here the worker goes away in the
 // middle of a job and a new one, with nothing in memory and no clone, finishes it exactly once.

@@ -77,7 +77,6 @@ export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {})
     SHEPHERD_DATA_DIR: dataDir,
     SHEPHERD_TASK_QUEUE: taskQueue,
     SHEPHERD_TEMPORAL_ADDRESS: address,
-    SHEPHERD_CI_POLL_INTERVAL: '2s',
     SHEPHERD_CI_TIMEOUT: '2min',
     ...opts.env,
   };
@@ -141,6 +140,10 @@ export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {})
     },
     async stop() {
       gitlab.setWebhook(undefined);
+      // Merge jobs outlive their queue's runs: end whatever this test left running.
+      for await (const wf of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {
+        await client.workflow.getHandle(wf.workflowId).terminate('test over').catch(() => undefined);
+      }
       await new Promise((r) => server.close(r));
       server.closeAllConnections();
       await worker.shutdown();

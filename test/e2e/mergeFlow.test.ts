@@ -1,7 +1,6 @@
 import { within } from '../helpers/eventually';
 import { startShepherdAgainstFakeGitLab, type Shepherd } from './harness';
 
-import '../helpers/retryEndToEnd';
 
 // End to end, as a team sees it: a developer assigns a merge request to the bot in GitLab, and
 // the bot rebases, waits for CI on exactly that commit, and merges it, or says on the MR why not.

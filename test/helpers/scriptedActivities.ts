@@ -1,7 +1,6 @@
-import { mergeQueueSettings, type MergeQueueSettings } from '../../src/activities/mergeQueue';
-import type { MergeQueueActivities } from '../../src/activities/types';
-import type { RebaseResult } from '../../src/activities/types';
-import type { Approvals, MergeAttemptResult, MergeRequest, Pipeline } from '../../src/domain/types';
+import { mergeQueueSettings, type MergeQueueSettings } from '../../src/activities';
+import type { ForgeActivities, GitActivities, RebaseResult } from '../../src/activities/types';
+import type { Approvals, MergeRequest, MergeResult, Pipeline } from '../../src/domain/types';
 import { aMergeRequest, approved } from './mergeRequests';
 
 /**
@@ -13,20 +12,24 @@ export interface Script {
   approvals: Approvals;
   /** Successive answers of the rebase; the last one repeats. */
   rebases: RebaseResult[];
-  /** Pipeline per pushed SHA, as the forge would answer a poll. */
+  /** Pipeline per pushed SHA, as the forge would answer. */
   pipelines: Map<string, Pipeline>;
   /** Successive answers for the target head; the last one repeats. */
   targetHeads: string[];
-  merges: MergeAttemptResult[];
+  merges: MergeResult[];
   comments: { key: string; body: string }[];
   unassigned: number;
   rebaseCalls: number;
   mergeCalls: number;
-  enqueued: { iid: number; attempt: number }[];
+  ciCalls: number;
   reapproved: string[][];
-  rebaseArgs: Parameters<MergeQueueActivities['rebaseMergeRequest']>[0][];
-  /** Access level per username for comment commands (default Developer). */
-  accessLevels: Record<string, number>;
+  rebaseArgs: Parameters<GitActivities['rebaseMergeRequest']>[0][];
+  /** Who may ask the bot (default: everyone). */
+  mayRequest: Record<string, boolean>;
+  /** Who may merge into the target branch (default: everyone). */
+  mayMerge: Record<string, boolean>;
+  /** Counts forge reads of the MR, so each hand-back makes a newer updatedAt. */
+  clock: number;
 }
 
 export function newScript(over: Partial<Script> = {}): Script {
@@ -41,10 +44,12 @@ export function newScript(over: Partial<Script> = {}): Script {
     unassigned: 0,
     rebaseCalls: 0,
     mergeCalls: 0,
-    enqueued: [],
+    ciCalls: 0,
     reapproved: [],
     rebaseArgs: [],
-    accessLevels: {},
+    mayRequest: {},
+    mayMerge: {},
+    clock: 0,
     ...over,
   };
 }
@@ -53,13 +58,23 @@ function nth<T>(list: T[], i: number): T {
   return list[Math.min(i, list.length - 1)];
 }
 
-export type ScriptOptions = Partial<MergeQueueSettings>;
+/** Changes the scripted MR as a person would on the forge: it gets a newer updatedAt. */
+export function personChanges(s: Script, change: Partial<MergeRequest>): void {
+  s.clock++;
+  s.mr = { ...s.mr, ...change, updatedAt: new Date(Date.parse('2026-11-05T00:00:00Z') + s.clock * 1000).toISOString() };
+}
 
-export function scriptedActivities(s: Script, opts: ScriptOptions = {}): MergeQueueActivities {
+export type ScriptOptions = Partial<MergeQueueSettings> & { botName?: string };
+export type ScriptedActivities = ForgeActivities & GitActivities;
+
+export function scriptedActivities(s: Script, opts: ScriptOptions = {}): ScriptedActivities {
   let heads = 0;
   return {
-    async workerSettings() {
+    async settingsFor() {
       return { ...mergeQueueSettings(opts), botUsername: 'shepherd-bot', botName: opts.botName ?? 'Shepherd' };
+    },
+    async getMergeRequest() {
+      return { ...s.mr };
     },
     async loadMergeRequest() {
       return { mr: { ...s.mr }, approvals: s.approvals };
@@ -77,17 +92,23 @@ export function scriptedActivities(s: Script, opts: ScriptOptions = {}): MergeQu
     },
     async reapprove({ usernames }) {
       s.reapproved.push(usernames);
+      return 'approved';
     },
-    async accessLevel({ username }) {
-      return s.accessLevels[username] ?? 30;
+    async mayRequest({ username }) {
+      return s.mayRequest[username] ?? true;
     },
-    async latestPipeline({ sha }) {
-      return s.pipelines.get(sha) ?? null;
+    async mayMerge({ username }) {
+      return s.mayMerge[username] ?? true;
     },
-    async branchHead() {
+    async ciStatus({ sha }) {
+      s.ciCalls++;
+      return { pipeline: s.pipelines.get(sha) ?? null };
+    },
+    async branchHead({ branch }) {
+      if (branch === s.mr.sourceBranch) return s.mr.headSha;
       return nth(s.targetHeads, heads++);
     },
-    async mergeMergeRequest() {
+    async merge() {
       const out = nth(s.merges, s.mergeCalls++);
       if (out.kind === 'merged') s.mr = { ...s.mr, state: 'merged' };
       return out;
@@ -97,11 +118,16 @@ export function scriptedActivities(s: Script, opts: ScriptOptions = {}): MergeQu
     },
     async unassignBot() {
       s.unassigned++;
-      s.mr = { ...s.mr, assignees: s.mr.assignees.filter((u) => u !== 'shepherd-bot') };
+      s.clock++;
+      s.mr = {
+        ...s.mr,
+        assignees: s.mr.assignees.filter((u) => u !== 'shepherd-bot'),
+        updatedAt: new Date(Date.parse('2026-11-05T00:00:00Z') + s.clock * 1000).toISOString(),
+      };
+      return { updatedAt: s.mr.updatedAt };
     },
-    async enqueueMergeRequest({ ref, entry }) {
-      s.enqueued.push({ iid: ref.iid, attempt: entry.attempt });
-      return { position: s.enqueued.length };
+    async noLongerRequested({ entries }) {
+      return s.mr.state === 'opened' ? [] : entries.map((e) => e.iid);
     },
   };
 }
@@ -111,30 +137,33 @@ export function pipeline(sha: string, status: Pipeline['status'], id = 7): Pipel
 }
 
 /** Several scripted merge requests behind one set of activities, chosen by iid. */
-export function scriptedActivitiesByIid(
-  scripts: Map<number, Script>,
-  opts: ScriptOptions = {},
-): MergeQueueActivities {
+export function scriptedActivitiesByIid(scripts: Map<number, Script>, opts: ScriptOptions = {}): ScriptedActivities {
   const per = new Map([...scripts].map(([iid, s]) => [iid, scriptedActivities(s, opts)] as const));
-  const pick = (iid: number): MergeQueueActivities => {
+  const pick = (iid: number): ScriptedActivities => {
     const acts = per.get(iid);
     if (!acts) throw new Error(`no script for !${iid}`);
     return acts;
   };
-  const any = per.values().next().value as MergeQueueActivities;
+  const any = per.values().next().value as ScriptedActivities;
   return {
-    workerSettings: () => any.workerSettings(),
+    settingsFor: (a) => any.settingsFor(a),
+    getMergeRequest: (ref) => pick(ref.iid).getMergeRequest(ref),
     loadMergeRequest: (ref) => pick(ref.iid).loadMergeRequest(ref),
     rebaseMergeRequest: (a) => pick(a.ref.iid).rebaseMergeRequest(a),
     rebaseRemotely: (a) => pick(a.ref.iid).rebaseRemotely(a),
     reapprove: (a) => pick(a.ref.iid).reapprove(a),
-    accessLevel: (a) => pick(a.ref.iid).accessLevel(a),
-    latestPipeline: (a) => pick(a.ref.iid).latestPipeline(a),
+    mayRequest: (a) => pick(a.ref.iid).mayRequest(a),
+    mayMerge: (a) => pick(a.ref.iid).mayMerge(a),
+    ciStatus: (a) => pick(a.ref.iid).ciStatus(a),
     branchHead: (a) => pick(a.ref.iid).branchHead(a),
-    mergeMergeRequest: (a) => pick(a.ref.iid).mergeMergeRequest(a),
+    merge: (a) => pick(a.ref.iid).merge(a),
     commentOnce: (a) => pick(a.ref.iid).commentOnce(a),
     unassignBot: (a) => pick(a.ref.iid).unassignBot(a),
-    enqueueMergeRequest: (a) => pick(a.ref.iid).enqueueMergeRequest(a),
+    async noLongerRequested(a) {
+      const gone: number[] = [];
+      for (const e of a.entries) gone.push(...(await pick(e.iid).noLongerRequested({ ...a, entries: [e] })));
+      return gone;
+    },
   };
 }
 

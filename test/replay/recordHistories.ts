@@ -8,8 +8,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createMergeQueueActivities, mergeQueueSettings } from '../../src/activities/mergeQueue';
-import type { MergeQueueActivities } from '../../src/activities/types';
+import { mergeQueueSettings } from '../../src/activities';
+import { createQueueActivities } from '../../src/activities/queueActivities';
 import type { GitWorkspace } from '../../src/git/workspace';
 import { mergeQueueWorkflowId, mergeRequestWorkflowId } from '../../src/domain/workflowIds';
 import { startDevServer } from '../../src/temporal/devServer';
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   s.pipelines.set('rebased1', pipeline('rebased1', 'success', 1));
   s.pipelines.set('rebased2', pipeline('rebased2', 'success', 2));
   const scripted = scriptedActivitiesByIid(new Map([[1, s]]), { ciPollIntervalMs: 500 });
-  const real = createMergeQueueActivities({
+  const queue = createQueueActivities({
     forges: {},
     git: {} as GitWorkspace,
     authenticatedCloneUrl: async () => 'unused',
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     taskQueue,
     settings: mergeQueueSettings({ ciTimeoutMs: 60_000, ciPollIntervalMs: 500 }),
   });
-  const activities: MergeQueueActivities = { ...scripted, enqueueMergeRequest: real.enqueueMergeRequest };
+  const activities = { ...scripted, ...queue };
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue,
@@ -87,7 +87,9 @@ async function main(): Promise<void> {
     await client.workflow.getHandle(mergeRequestWorkflowId(ref)).result();
   });
 
-  const ids = [mergeRequestWorkflowId(ref), 'merge:gitlab:group/app:1:1', mergeQueueWorkflowId('gitlab', project, 'main')];
+  let jobId = '';
+  for await (const wf of client.workflow.list({ query: 'WorkflowType = "mergeJobWorkflow"' })) jobId = wf.workflowId;
+  const ids = [mergeRequestWorkflowId(ref), jobId, mergeQueueWorkflowId('gitlab', project, 'main')];
   const names = ['mergeRequestWorkflow', 'mergeJobWorkflow', 'mergeQueueWorkflow'];
   const stamp = new Date().toISOString().slice(0, 10);
   for (const [i, id] of ids.entries()) {

@@ -7,8 +7,8 @@ import { mergeMr, mergeView } from './merge';
 import { paginate } from './pagination';
 import { ApiError, bool, int, ints, required, str, strs } from './params';
 import * as json from './serialize';
-import { isProtectedBranch } from './rules';
-import type { MrRec, ProjectRec, UserRec } from './store';
+import { mayPushTo, mrPipelines } from './rules';
+import type { GroupRec, MrRec, ProjectRec, UserRec } from './store';
 import { ACCESS_LEVEL } from './types';
 
 function userOf(res: Response): UserRec {
@@ -23,8 +23,31 @@ function tokenOf(req: Request): string | undefined {
   return auth?.match(/^Bearer\s+(.+)$/i)?.[1];
 }
 
+/** What a GitLab behind a load balancer answers when it is down or throttling. */
+function outage(res: Response, status: number): void {
+  if (status === 429) {
+    // Rack::Attack's throttle answer.
+    res.status(429).set('Retry-After', '60').type('text/plain').send('Retry later\n');
+  } else if (status >= 500) {
+    res.status(status).type('text/html').send(`<!DOCTYPE html><html><body><h1>${status}</h1></body></html>\n`);
+  } else {
+    res.status(status).json({ message: String(status) });
+  }
+}
+
 export function apiRouter(core: Core): express.Router {
   const r = express.Router();
+  // Before anything else: every request is logged, and outages a test asked for come first.
+  r.use((req, res, next) => {
+    res.on('finish', () => core.apiRequests.push({ method: req.method, path: req.path, status: res.statusCode }));
+    const f = core.requestFailures[0];
+    if (f && (!f.method || f.method === req.method) && (!f.path || f.path.test(req.path))) {
+      if (--f.remaining <= 0) core.requestFailures.shift();
+      if (f.status === 'stall') return; // never answered: the client's timeout has to end it
+      return outage(res, f.status);
+    }
+    next();
+  });
   r.use(express.json({ limit: '10mb' }));
   r.use(express.urlencoded({ extended: true }));
 
@@ -103,6 +126,29 @@ export function apiRouter(core: Core): express.Router {
     res.json(json.project(core, loadProject(req, res), userOf(res)));
   });
 
+  // --- groups (enough for protected branch rules that name a group) -----------------------
+
+  const loadGroup = (req: Request): GroupRec => {
+    const ref = String(req.params.id);
+    const g = /^\d+$/.test(ref) ? core.store.groups.get(Number(ref)) : core.store.groupByPath(ref);
+    if (!g) throw new ApiError(404, '404 Group Not Found');
+    return g;
+  };
+  r.get('/groups/:id', (req, res) => {
+    const g = loadGroup(req);
+    res.json({ id: g.id, name: g.name, path: g.path, full_path: g.path, visibility: 'private' });
+  });
+  const showGroupMember = (req: Request, res: Response): void => {
+    const g = loadGroup(req);
+    const id = Number(req.params.uid);
+    const level = g.members.get(id);
+    const u = core.store.userById(id);
+    if (level === undefined || !u) throw new ApiError(404, '404 Member Not Found');
+    res.json(json.member(core, u, level));
+  };
+  r.get('/groups/:id/members/:uid', showGroupMember);
+  r.get('/groups/:id/members/all/:uid', showGroupMember);
+
   const listMembers = (req: Request, res: Response): void => {
     const p = loadProject(req, res);
     const query = str(req, 'query')?.toLowerCase();
@@ -134,9 +180,8 @@ export function apiRouter(core: Core): express.Router {
       .filter(([name]) => !search || name.includes(search))
       .sort(([a], [b]) => a.localeCompare(b));
     const page = paginate(req, res, core.baseUrl, names);
-    const level = core.accessLevel(p, userOf(res));
     const out = [];
-    for (const [name, sha] of page) out.push(json.branch(core, p, name, await commitInfo(p.repoDir, sha), level));
+    for (const [name, sha] of page) out.push(json.branch(core, p, name, await commitInfo(p.repoDir, sha), userOf(res)));
     res.json(out);
   });
 
@@ -145,7 +190,14 @@ export function apiRouter(core: Core): express.Router {
     const name = String(req.params.branch);
     const sha = await revParse(p.repoDir, `refs/heads/${name}`);
     if (!sha) throw new ApiError(404, '404 Branch Not Found');
-    res.json(json.branch(core, p, name, await commitInfo(p.repoDir, sha), core.accessLevel(p, userOf(res))));
+    res.json(json.branch(core, p, name, await commitInfo(p.repoDir, sha), userOf(res)));
+  });
+
+  r.get('/projects/:id/repository/commits/:sha', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const sha = await revParse(p.repoDir, String(req.params.sha));
+    if (!sha) throw new ApiError(404, '404 Commit Not Found');
+    res.json(json.commit(core, p, await commitInfo(p.repoDir, sha)));
   });
 
   // --- merge requests ---------------------------------------------------------------------
@@ -224,27 +276,38 @@ export function apiRouter(core: Core): express.Router {
     res.json(await listJson(req, res, filterMrs(req, core.store.mrsOf(p.id))));
   });
 
+  // Called on the source project; a fork MR names its target with target_project_id, as on GitLab.
   r.post('/projects/:id/merge_requests', async (req, res) => {
-    const p = loadProject(req, res, ACCESS_LEVEL.developer);
+    const source = loadProject(req, res, ACCESS_LEVEL.developer);
+    const targetId = int(req, 'target_project_id');
+    const target = targetId === undefined || targetId === source.id ? source : core.store.projects.get(targetId);
+    if (!target || core.accessLevel(target, userOf(res)) < ACCESS_LEVEL.guest) {
+      throw new ApiError(404, '404 Project Not Found');
+    }
+    if (target !== source && !isForkOf(source, target)) {
+      throw new ApiError(422, 'Source project is not a fork of the target project');
+    }
     const sourceBranch = required(req, 'source_branch');
     const targetBranch = required(req, 'target_branch');
     const title = required(req, 'title');
-    const head = await revParse(p.repoDir, `refs/heads/${sourceBranch}`);
+    const head = await revParse(source.repoDir, `refs/heads/${sourceBranch}`);
     if (!head) throw new ApiError(422, 'Source branch does not exist');
-    if (!(await revParse(p.repoDir, `refs/heads/${targetBranch}`)))
+    if (!(await revParse(target.repoDir, `refs/heads/${targetBranch}`)))
       throw new ApiError(422, 'Target branch does not exist');
     const assigneeIds =
       ints(req, 'assignee_ids') ?? (int(req, 'assignee_id') ? [int(req, 'assignee_id') as number] : []);
-    core.rememberCommit(await commitInfo(p.repoDir, head));
+    core.rememberCommit(await commitInfo(source.repoDir, head));
     let mr: MrRec;
     try {
-      mr = core.createMr(p, {
+      mr = core.createMr(target, {
+        source,
+        allowCollaboration: bool(req, 'allow_collaboration') ?? bool(req, 'allow_maintainer_to_push') ?? false,
         sourceBranch,
         targetBranch,
         title,
         description: str(req, 'description') ?? '',
         author: userOf(res),
-        assigneeIds: validAssignees(p, assigneeIds),
+        assigneeIds: validAssignees(target, assigneeIds),
         squash: bool(req, 'squash') ?? false,
         headSha: head,
         labels: strs(req, 'labels') ?? [],
@@ -252,7 +315,7 @@ export function apiRouter(core: Core): express.Router {
     } catch (e) {
       throw new ApiError(409, e instanceof Error ? e.message : String(e));
     }
-    res.status(201).json(await mrJson(p, mr, userOf(res)));
+    res.status(201).json(await mrJson(target, mr, userOf(res)));
   });
 
   r.get('/projects/:id/merge_requests/:iid', async (req, res) => {
@@ -285,6 +348,9 @@ export function apiRouter(core: Core): express.Router {
     let assigneeIds = ints(req, 'assignee_ids');
     const single = int(req, 'assignee_id');
     if (assigneeIds === undefined && single !== undefined) assigneeIds = single === 0 ? [] : [single];
+    const allowCollaboration = bool(req, 'allow_collaboration') ?? bool(req, 'allow_maintainer_to_push');
+    // GitLab keeps the flag only where it means something: MRs from forks.
+    if (allowCollaboration !== undefined && mr.sourceProjectId !== p.id) mr.allowCollaboration = allowCollaboration;
     core.updateMr(p, mr, user, {
       title: str(req, 'title'),
       description: str(req, 'description'),
@@ -336,11 +402,13 @@ export function apiRouter(core: Core): express.Router {
     const p = loadProject(req, res, reporter);
     const mr = loadMr(p, req);
     const user = userOf(res);
-    if (!(await revParse(p.repoDir, `refs/heads/${mr.sourceBranch}`))) {
+    const source = core.store.projects.get(mr.sourceProjectId) ?? p;
+    if (!(await revParse(source.repoDir, `refs/heads/${mr.sourceBranch}`))) {
       throw new ApiError(403, '403 Forbidden - Source branch does not exist');
     }
-    const pushLevel = isProtectedBranch(p, mr.sourceBranch) ? ACCESS_LEVEL.maintainer : ACCESS_LEVEL.developer;
-    if (core.accessLevel(p, user) < pushLevel) throw new ApiError(403, '403 Forbidden - Cannot push to source branch');
+    if (!mayPushTo(core.store, source, user, mr.sourceBranch)) {
+      throw new ApiError(403, '403 Forbidden - Cannot push to source branch');
+    }
     if (mr.state !== 'opened' || mr.rebaseInProgress) {
       throw new ApiError(
         409,
@@ -402,11 +470,10 @@ export function apiRouter(core: Core): express.Router {
   r.get('/projects/:id/merge_requests/:iid/pipelines', (req, res) => {
     const p = loadProject(req, res, reporter);
     const mr = loadMr(p, req);
-    const list = core.store
-      .pipelinesOf(p.id)
-      .filter((pl) => pl.ref === mr.sourceBranch && mr.headHistory.includes(pl.sha))
-      .sort((a, b) => b.id - a.id);
-    res.json(paginate(req, res, core.baseUrl, list).map((pl) => json.pipeline(core, p, pl)));
+    const list = mrPipelines(core.store, mr);
+    res.json(
+      paginate(req, res, core.baseUrl, list).map((pl) => json.pipeline(core, core.store.projects.get(pl.projectId) ?? p, pl)),
+    );
   });
 
   r.put('/projects/:id/merge_requests/:iid/merge', async (req, res) => {
@@ -423,25 +490,27 @@ export function apiRouter(core: Core): express.Router {
       }),
     );
     if (!outcome.ok) throw new ApiError(outcome.status, outcome.message);
+    const answered = outcome.onAnswered;
+    if (answered) res.on('finish', answered);
     res.json(await mrJson(p, mr, user));
   });
 
   // --- protected branches -----------------------------------------------------------------
 
   // Exact names only, as GitLab: a wildcard rule is found under its own name (`release/*`).
-  const protectedId = (p: ProjectRec, name: string): number => p.id * 1000 + [...p.protectedBranches].indexOf(name) + 1;
+  // Readable by whoever reads code, as in current GitLab (older versions: maintainers only).
   r.get('/projects/:id/protected_branches', (req, res) => {
-    const p = loadProject(req, res, ACCESS_LEVEL.developer);
+    const p = loadProject(req, res, reporter);
     const search = str(req, 'search');
-    const names = [...p.protectedBranches].filter((n) => !search || n.includes(search));
-    res.json(paginate(req, res, core.baseUrl, names).map((n) => json.protectedBranch(p, n, protectedId(p, n))));
+    const rules = p.protectedBranches.filter((b) => !search || b.name.includes(search));
+    res.json(paginate(req, res, core.baseUrl, rules).map((b) => json.protectedBranch(core, b)));
   });
 
   r.get('/projects/:id/protected_branches/:name', (req, res) => {
-    const p = loadProject(req, res, ACCESS_LEVEL.developer);
-    const name = String(req.params.name);
-    if (!p.protectedBranches.has(name)) throw new ApiError(404, '404 Not found');
-    res.json(json.protectedBranch(p, name, protectedId(p, name)));
+    const p = loadProject(req, res, reporter);
+    const rule = p.protectedBranches.find((b) => b.name === String(req.params.name));
+    if (!rule) throw new ApiError(404, '404 Not found');
+    res.json(json.protectedBranch(core, rule));
   });
 
   // --- pipelines --------------------------------------------------------------------------
@@ -451,10 +520,13 @@ export function apiRouter(core: Core): express.Router {
     const sha = str(req, 'sha');
     const ref = str(req, 'ref');
     const status = str(req, 'status');
+    const source = str(req, 'source');
     const asc = str(req, 'sort') === 'asc';
+    const sourceOf = (kind: string): string => (kind === 'branch' ? 'push' : 'merge_request_event');
     const list = core.store
       .pipelinesOf(p.id)
       .filter((pl) => (!sha || pl.sha === sha) && (!ref || pl.ref === ref) && (!status || pl.status === status))
+      .filter((pl) => !source || sourceOf(pl.kind) === source)
       .sort((a, b) => (asc ? a.id - b.id : b.id - a.id));
     res.json(paginate(req, res, core.baseUrl, list).map((pl) => json.pipeline(core, p, pl)));
   });
@@ -469,6 +541,15 @@ export function apiRouter(core: Core): express.Router {
   r.use(() => {
     throw new ApiError(404, '404 Not Found', 'error');
   });
+
+  /** `fork` descends from `upstream` through forks. */
+  function isForkOf(fork: ProjectRec, upstream: ProjectRec): boolean {
+    for (let p: ProjectRec | undefined = fork; p && p.forkedFromId !== null; ) {
+      if (p.forkedFromId === upstream.id) return true;
+      p = core.store.projects.get(p.forkedFromId);
+    }
+    return false;
+  }
 
   r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);

@@ -2,7 +2,20 @@
 // pipelines progress. The HTTP layers (api.ts, smartHttp.ts) and the test-facing FakeGitLab
 // class all go through here, so a push over HTTP and `fake.commit()` have the same effects.
 import crypto from 'node:crypto';
-import { commitInfo, commitsBetween, rebaseCommits, revParse, updateRef } from './git';
+import {
+  commitInfo,
+  commitInfoSync,
+  commitsBetween,
+  commitTreeSync,
+  fetchCommit,
+  fetchCommitSync,
+  mergeTreeSync,
+  rebaseCommits,
+  revParse,
+  revParseSync,
+  updateRef,
+  updateRefSync,
+} from './git';
 import {
   hookLabel,
   hookTime,
@@ -13,7 +26,7 @@ import {
   type MrHookExtras,
   type PayloadContext,
 } from './payloads';
-import { approvalsLeft, isDraft, isFinalStatus, pushRuleViolation } from './rules';
+import { approvalsLeft, effectiveLevel, isDraft, isFinalStatus, pushRuleViolation } from './rules';
 import {
   now,
   Store,
@@ -26,7 +39,15 @@ import {
   type ProjectRec,
   type UserRec,
 } from './store';
-import type { FakePipelineStatus, PipelinePolicy, SudoRequest } from './types';
+import type {
+  ApiRequestRecord,
+  FakePipelineStatus,
+  HookDeliveryOptions,
+  MergeErrorStyle,
+  PipelineKind,
+  PipelinePolicy,
+  SudoRequest,
+} from './types';
 import { WebhookQueue, type WebhookTarget } from './webhooks';
 
 export interface RefChange {
@@ -34,9 +55,6 @@ export interface RefChange {
   before: string;
   after: string;
 }
-
-/** Admins act like owners everywhere without being members. */
-const ADMIN_LEVEL = 60;
 
 /** GitLab's merge_error after a failed API rebase (MergeRequests::RebaseService::REBASE_ERROR). */
 export const REBASE_ERROR = 'Rebase failed: Rebase locally, resolve all conflicts, then push the branch.';
@@ -57,6 +75,34 @@ export function normalizeLabels(titles: string[]): string[] {
   return [...new Set(titles.map((t) => t.trim()).filter((t) => t.length > 0))].sort((a, b) => a.localeCompare(b));
 }
 
+/** A push GitLab has not applied to an MR yet (its UpdateMergeRequestsWorker is queued). */
+interface PendingUpdate {
+  mr: MrRec;
+  sha: string;
+  actor: UserRec;
+  timer: NodeJS.Timeout;
+  done: Promise<void>;
+  settle: () => void;
+}
+
+/** What the API answers the next `failNext` requests with (FakeGitLab.failNextRequests). */
+export interface RequestFailure {
+  remaining: number;
+  status: number | 'stall';
+  method?: string;
+  path?: RegExp;
+}
+
+export interface CoreOptions {
+  webhook: WebhookTarget;
+  pipelinePolicy?: PipelinePolicy;
+  log: (m: string) => void;
+  rebaseDelayMs?: number;
+  asyncMergeRequestUpdateMs?: number;
+  mergeErrorStyle?: MergeErrorStyle;
+  hookDelivery?: HookDeliveryOptions;
+}
+
 export class Core implements PayloadContext {
   readonly store = new Store();
   readonly hooks: WebhookQueue;
@@ -66,61 +112,98 @@ export class Core implements PayloadContext {
   webhook: WebhookTarget;
   pipelinePolicy: PipelinePolicy | undefined;
   rebaseDelayMs: number;
+  asyncMergeRequestUpdateMs: number;
+  mergeErrorStyle: MergeErrorStyle;
   /** Every REST request an admin made with Sudo, oldest first. */
   readonly sudoRequests: SudoRequest[] = [];
-  /** Background work (API rebases) that stop() waits for. */
+  /** Every REST request answered, oldest first. */
+  readonly apiRequests: ApiRequestRecord[] = [];
+  /** Outages a test asked for, consumed in order. */
+  readonly requestFailures: RequestFailure[] = [];
+  /** Background work (API rebases, MR updates) that stop() waits for. */
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly locks = new Map<number, Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pipelineListeners = new Set<(p: PipelineRec) => void>();
+  private readonly pendingUpdates: PendingUpdate[] = [];
+  private stopped = false;
 
   readonly log: (m: string) => void;
 
   constructor(
     readonly reposDir: string,
-    opts: { webhook: WebhookTarget; pipelinePolicy?: PipelinePolicy; log: (m: string) => void; rebaseDelayMs?: number },
+    opts: CoreOptions,
   ) {
     this.log = opts.log;
     this.rebaseDelayMs = opts.rebaseDelayMs ?? 100;
+    this.asyncMergeRequestUpdateMs = opts.asyncMergeRequestUpdateMs ?? 200;
+    this.mergeErrorStyle = opts.mergeErrorStyle ?? 'current';
     this.webhook = opts.webhook;
     this.pipelinePolicy = opts.pipelinePolicy;
     this.hooks = new WebhookQueue(
       () => this.webhook,
       () => this.baseUrl,
       opts.log,
+      opts.hookDelivery,
     );
   }
 
+  /** Called once by stop(), e.g. to release merges a test held and never released. */
+  readonly onStop: Array<() => void> = [];
+
   stop(): void {
+    this.stopped = true;
+    for (const release of this.onStop.splice(0)) release();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const u of this.pendingUpdates.splice(0)) {
+      clearTimeout(u.timer);
+      u.settle();
+    }
     this.hooks.stop();
   }
 
   /** Resolves once background work already started (a running rebase) has finished. */
   async drain(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.hooks.drain();
+  }
+
+  /** Runs `fn` in the background; drain() waits for it, failures are logged. */
+  background(fn: () => Promise<void>): void {
+    this.track(
+      fn().catch((e: unknown) =>
+        this.log(`fake gitlab: background task failed: ${e instanceof Error ? e.message : String(e)}`),
+      ),
+    );
+  }
+
+  private track(run: Promise<unknown>): void {
+    this.inflight.add(run);
+    void run.finally(() => this.inflight.delete(run));
   }
 
   /** Runs `fn` after `ms` unless the fake stops first; stop()/drain() know about it. */
   later(ms: number, fn: () => Promise<void> | void): void {
+    if (this.stopped) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
-      const run = Promise.resolve()
-        .then(fn)
-        .catch((e: unknown) =>
-          this.log(`fake gitlab: background task failed: ${e instanceof Error ? e.message : String(e)}`),
-        );
-      this.inflight.add(run);
-      void run.finally(() => this.inflight.delete(run));
+      this.track(
+        Promise.resolve()
+          .then(fn)
+          .catch((e: unknown) =>
+            this.log(`fake gitlab: background task failed: ${e instanceof Error ? e.message : String(e)}`),
+          ),
+      );
     }, ms);
     this.timers.add(t);
   }
 
   // --- access -----------------------------------------------------------------------------
 
+  /** The level the user acts with: their role, reporter-like read for internal projects and fork collaborators. */
   accessLevel(p: ProjectRec, u: UserRec): number {
-    return u.admin ? ADMIN_LEVEL : (p.members.get(u.id) ?? 0);
+    return effectiveLevel(this.store, p, u);
   }
 
   /**
@@ -160,31 +243,164 @@ export class Core implements PayloadContext {
         commits = await commitsBetween(p.repoDir, c.after, exclude);
         commits.forEach((ci) => this.rememberCommit(ci));
       }
-      // From here on only state changes and queued hooks: no awaits, so nothing interleaves.
+      // From here on only state changes, synchronous git and queued hooks: nothing interleaves.
       this.hooks.enqueue('Push Hook', pushHook(this, p, c, commits, actor));
       if (c.after === ZERO_SHA) continue;
-      for (const mr of this.store.mrsOf(p.id)) {
-        if (mr.state !== 'opened' || mr.sourceBranch !== branch || mr.headSha === c.after) continue;
-        const oldrev = mr.headSha;
-        const before = mr.updatedAt;
-        mr.headSha = c.after;
-        mr.headHistory.push(c.after);
-        mr.updatedAt = now();
+      const mrs = this.store.openMrsFromBranch(p.id, branch);
+      for (const mr of mrs) {
         // GitLab keeps approvals when the new head is the result of its own rebase.
         if (p.resetApprovalsOnPush && c.after !== mr.rebaseCommitSha) resets.push(mr);
-        this.mrHook(p, mr, actor, {
-          action: 'update',
-          oldrev,
-          changes: { updated_at: { previous: hookTime(before), current: hookTime(mr.updatedAt) } },
-        });
+        this.scheduleMrUpdate(mr, c.after, actor);
       }
-      this.createPipeline(p, c.after, branch, c.before, actor);
+      // With merge request pipelines, workflow rules skip the branch pipeline of an MR branch.
+      const mrPipelinesOnly = p.pipelineMode === 'merge-request' || p.pipelineMode === 'merged-results';
+      if (mrs.length === 0 || !mrPipelinesOnly) {
+        this.createPipeline(p, { sha: c.after, ref: branch, beforeSha: c.before, actor, kind: 'branch' });
+      }
     }
     for (const mr of resets) {
+      const target = this.store.projects.get(mr.projectId) as ProjectRec;
       // GitLab resets in a background worker; approvals given meanwhile are swept away too.
-      if (p.approvalResetDelayMs > 0) this.later(p.approvalResetDelayMs, () => this.resetApprovals(p, mr, actor));
-      else this.resetApprovals(p, mr, actor);
+      if (target.approvalResetDelayMs > 0) {
+        this.later(target.approvalResetDelayMs, () => this.resetApprovals(target, mr, actor));
+      } else {
+        this.resetApprovals(target, mr, actor);
+      }
     }
+  }
+
+  // --- the MR update after a push ------------------------------------------------------------
+
+  /**
+   * GitLab applies a push to its MRs in a background worker: until then the MR shows the old
+   * `sha` and its mergeability is `checking`; then it updates `sha`, sends the "update" hook and
+   * creates merge request pipelines.
+   */
+  private scheduleMrUpdate(mr: MrRec, sha: string, actor: UserRec): void {
+    mr.pendingUpdates++;
+    if (this.asyncMergeRequestUpdateMs <= 0 || this.stopped) {
+      this.applyMrUpdate(mr, sha, actor);
+      return;
+    }
+    let settle = (): void => undefined;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const u: PendingUpdate = {
+      mr,
+      sha,
+      actor,
+      done,
+      settle,
+      timer: setTimeout(() => this.track(this.runUpdate(u)), this.asyncMergeRequestUpdateMs),
+    };
+    this.pendingUpdates.push(u);
+  }
+
+  private async runUpdate(u: PendingUpdate): Promise<void> {
+    const i = this.pendingUpdates.indexOf(u);
+    if (i < 0) return; // already run by a flush
+    this.pendingUpdates.splice(i, 1);
+    clearTimeout(u.timer);
+    try {
+      const target = this.store.projects.get(u.mr.projectId) as ProjectRec;
+      await this.withLock(target, async () => this.applyMrUpdate(u.mr, u.sha, u.actor));
+    } catch (e) {
+      this.log(`fake gitlab: merge request update failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      u.settle();
+    }
+  }
+
+  /** Applies every pending MR update now (optionally only this MR's), in push order. */
+  async flushMrUpdates(only?: MrRec): Promise<void> {
+    const runs = this.pendingUpdates.filter((u) => !only || u.mr === only).map((u) => this.runUpdate(u));
+    await Promise.all(runs);
+  }
+
+  /** Applies this MR's pending updates synchronously; for callers already holding its lock. */
+  private applyPendingUpdatesNow(mr: MrRec): void {
+    for (const u of this.pendingUpdates.filter((x) => x.mr === mr)) {
+      this.pendingUpdates.splice(this.pendingUpdates.indexOf(u), 1);
+      clearTimeout(u.timer);
+      this.applyMrUpdate(u.mr, u.sha, u.actor);
+      u.settle();
+    }
+  }
+
+  /** Resolves once no MR update is pending (those scheduled meanwhile included). */
+  async mrUpdatesDone(): Promise<void> {
+    while (this.pendingUpdates.length > 0) await Promise.all(this.pendingUpdates.map((u) => u.done));
+  }
+
+  private applyMrUpdate(mr: MrRec, sha: string, actor: UserRec): void {
+    mr.pendingUpdates = Math.max(0, mr.pendingUpdates - 1);
+    if (mr.state !== 'opened' || mr.headSha === sha) return;
+    const target = this.store.projects.get(mr.projectId) as ProjectRec;
+    this.writeMrHeadRef(target, mr, sha);
+    const oldrev = mr.headSha;
+    const before = mr.updatedAt;
+    mr.headSha = sha;
+    mr.headHistory.push(sha);
+    mr.updatedAt = now();
+    this.mrHook(target, mr, actor, {
+      action: 'update',
+      oldrev,
+      changes: { updated_at: { previous: hookTime(before), current: hookTime(mr.updatedAt) } },
+    });
+    this.createMrPipelines(target, mr, actor, oldrev);
+  }
+
+  /**
+   * refs/merge-requests/<iid>/head in the target repository, as GitLab keeps it; for fork MRs
+   * this brings the fork's commits into the target repository, so they can be merged there.
+   */
+  private writeMrHeadRef(target: ProjectRec, mr: MrRec, sha: string): void {
+    const ref = `refs/merge-requests/${mr.iid}/head`;
+    if (mr.sourceProjectId === target.id) {
+      updateRefSync(target.repoDir, ref, sha);
+    } else {
+      const source = this.store.projects.get(mr.sourceProjectId) as ProjectRec;
+      fetchCommitSync(target.repoDir, source.repoDir, sha, ref);
+    }
+  }
+
+  /** The merge request pipelines the target project's CI configuration asks for. */
+  private createMrPipelines(target: ProjectRec, mr: MrRec, actor: UserRec, beforeSha: string): void {
+    const mode = target.pipelineMode;
+    if (mode === 'branch') return;
+    if (mode === 'merged-results') {
+      const targetHead = revParseSync(target.repoDir, `refs/heads/${mr.targetBranch}`);
+      const tree = targetHead ? mergeTreeSync(target.repoDir, targetHead, mr.headSha) : undefined;
+      if (targetHead && tree) {
+        const message = `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n`;
+        const merge = commitTreeSync(target.repoDir, tree, [targetHead, mr.headSha], message, {
+          name: actor.name,
+          email: actor.email,
+        });
+        const ref = `refs/merge-requests/${mr.iid}/merge`;
+        updateRefSync(target.repoDir, ref, merge);
+        this.rememberCommit(commitInfoSync(target.repoDir, merge));
+        this.createPipeline(target, {
+          sha: merge,
+          ref,
+          beforeSha,
+          actor,
+          kind: 'merged-results',
+          mr,
+          sourceSha: mr.headSha,
+          targetSha: targetHead,
+        });
+        return;
+      }
+      // Conflicts: GitLab runs a detached merge request pipeline instead.
+    }
+    this.createPipeline(target, {
+      sha: mr.headSha,
+      ref: `refs/merge-requests/${mr.iid}/head`,
+      beforeSha,
+      actor,
+      kind: 'merge-request',
+      mr,
+    });
   }
 
   /** What "Remove all approvals when commits are added to the source branch" does. */
@@ -213,49 +429,74 @@ export class Core implements PayloadContext {
     });
   }
 
+  /** GitLab rebases in the source project (the fork, for fork MRs) onto the target branch. */
   private async rebase(p: ProjectRec, mr: MrRec, actor: UserRec): Promise<void> {
     if (mr.state !== 'opened') return;
+    const source = this.store.projects.get(mr.sourceProjectId) as ProjectRec;
     const ref = `refs/heads/${mr.sourceBranch}`;
-    const [source, target] = await Promise.all([
-      revParse(p.repoDir, ref),
+    const [head, target] = await Promise.all([
+      revParse(source.repoDir, ref),
       revParse(p.repoDir, `refs/heads/${mr.targetBranch}`),
     ]);
-    if (!source || !target) {
+    if (!head || !target) {
       mr.mergeError = REBASE_ERROR;
       return;
     }
-    const result = await rebaseCommits(p.repoDir, source, target, { name: actor.name, email: actor.email });
+    if (source !== p) await fetchCommit(source.repoDir, p.repoDir, target, `refs/fake-gitlab/rebase-onto/${mr.iid}`);
+    const result = await rebaseCommits(source.repoDir, head, target, { name: actor.name, email: actor.email });
     if (!result.ok) {
       // GitLab leaves the branch as it was and says why on the MR.
       mr.mergeError = REBASE_ERROR;
       return;
     }
-    if (result.sha !== source) {
-      const violation = pushRuleViolation(p, await commitsBetween(p.repoDir, result.sha, [target], 1000));
+    if (result.sha !== head) {
+      const violation = pushRuleViolation(source, await commitsBetween(source.repoDir, result.sha, [target], 1000));
       if (violation) {
         mr.mergeError = `Rebase failed: ${violation}`;
         return;
       }
       mr.rebaseCommitSha = result.sha;
-      await updateRef(p.repoDir, ref, result.sha, source);
-      await this.applyRefChanges(p, [{ ref, before: source, after: result.sha }], actor);
+      await updateRef(source.repoDir, ref, result.sha, head);
+      const apply = (): Promise<void> =>
+        this.applyRefChanges(source, [{ ref, before: head, after: result.sha }], actor);
+      // The fork has its own lock; the target's is already held by the caller.
+      await (source === p ? apply() : this.withLock(source, apply));
+      // The rebase job finishes with the MR updated (rebase_in_progress clears after).
+      this.applyPendingUpdatesNow(mr);
     }
     mr.mergeError = null;
   }
 
   // --- pipelines --------------------------------------------------------------------------
 
-  createPipeline(p: ProjectRec, sha: string, ref: string, beforeSha: string, actor: UserRec): PipelineRec {
+  createPipeline(
+    p: ProjectRec,
+    f: {
+      sha: string;
+      ref: string;
+      beforeSha: string;
+      actor: UserRec;
+      kind: PipelineKind;
+      mr?: MrRec;
+      sourceSha?: string;
+      targetSha?: string;
+    },
+  ): PipelineRec {
     const at = now();
     const pl: PipelineRec = {
       id: this.store.newPipelineId(),
       iid: p.nextPipelineIid++,
       projectId: p.id,
-      sha,
-      beforeSha,
-      ref,
+      sha: f.sha,
+      beforeSha: f.beforeSha,
+      ref: f.ref,
+      kind: f.kind,
+      mrIid: f.mr?.iid ?? null,
+      mrProjectId: f.mr?.projectId ?? null,
+      sourceSha: f.sourceSha ?? null,
+      targetSha: f.targetSha ?? null,
       status: 'pending',
-      userId: actor.id,
+      userId: f.actor.id,
       createdAt: at,
       updatedAt: at,
       startedAt: null,
@@ -264,8 +505,10 @@ export class Core implements PayloadContext {
     this.store.pipelines.push(pl);
     this.pipelineHook(p, pl);
     for (const l of this.pipelineListeners) l(pl);
-    const plan = this.pipelinePolicy?.({ project: p.path, sha, ref }) ?? 'manual';
-    if (plan !== 'manual') {
+    const plan =
+      this.pipelinePolicy?.({ project: p.path, sha: f.sha, ref: f.ref, kind: f.kind, mergeRequestIid: pl.mrIid }) ??
+      'manual';
+    if (plan !== 'manual' && !this.stopped) {
       const t = setTimeout(() => {
         this.timers.delete(t);
         if (!isFinalStatus(pl.status)) this.setPipelineStatus(p, pl, plan.status);
@@ -290,23 +533,29 @@ export class Core implements PayloadContext {
     return () => this.pipelineListeners.delete(listener);
   }
 
-  /** The open MR whose source branch head this pipeline ran for, so hooks can be routed. */
-  mrForPipeline(p: ProjectRec, pl: PipelineRec): MrRec | undefined {
-    return this.store
-      .mrsOf(p.id)
-      .find((mr) => mr.state === 'opened' && mr.sourceBranch === pl.ref && mr.headSha === pl.sha);
+  /**
+   * The MR a merge request pipeline ran for. Branch pipelines name none, even when an open MR
+   * has that branch: GitLab fills the hook's merge_request only for merge request pipelines.
+   */
+  mrOfPipeline(pl: PipelineRec): MrRec | undefined {
+    return pl.mrIid !== null && pl.mrProjectId !== null ? this.store.mr(pl.mrProjectId, pl.mrIid) : undefined;
   }
 
   private pipelineHook(p: ProjectRec, pl: PipelineRec): void {
-    this.hooks.enqueue('Pipeline Hook', pipelineHook(this, p, pl, this.mrForPipeline(p, pl)));
+    this.hooks.enqueue('Pipeline Hook', pipelineHook(this, p, pl, this.mrOfPipeline(pl)));
   }
 
   // --- merge requests ---------------------------------------------------------------------
 
-  /** Creates an MR; the head commit must already be remembered (rememberCommit). */
+  /**
+   * Creates an MR in target project `p`; the head commit must already be remembered
+   * (rememberCommit). For a fork MR `source` is the fork, whose commits are fetched into `p`.
+   */
   createMr(
     p: ProjectRec,
     f: {
+      source: ProjectRec;
+      allowCollaboration: boolean;
       sourceBranch: string;
       targetBranch: string;
       title: string;
@@ -320,7 +569,13 @@ export class Core implements PayloadContext {
   ): MrRec {
     const duplicate = this.store
       .mrsOf(p.id)
-      .find((m) => m.state === 'opened' && m.sourceBranch === f.sourceBranch && m.targetBranch === f.targetBranch);
+      .find(
+        (m) =>
+          m.state === 'opened' &&
+          m.sourceProjectId === f.source.id &&
+          m.sourceBranch === f.sourceBranch &&
+          m.targetBranch === f.targetBranch,
+      );
     if (duplicate) {
       throw new Error(`Another open merge request already exists for this source branch: !${duplicate.iid}`);
     }
@@ -330,6 +585,11 @@ export class Core implements PayloadContext {
       id: this.store.newMrId(),
       iid: p.nextMrIid++,
       projectId: p.id,
+      sourceProjectId: f.source.id,
+      // GitLab keeps the flag only where it means something: MRs from forks.
+      allowCollaboration: f.source.id !== p.id && f.allowCollaboration,
+      pendingUpdates: 0,
+      nextMerge: null,
       title: f.title,
       description: f.description,
       state: 'opened',
@@ -356,8 +616,11 @@ export class Core implements PayloadContext {
       squashCommitSha: null,
       mergedCommitSha: null,
     };
+    this.writeMrHeadRef(p, mr, f.headSha);
     this.store.mrs.push(mr);
     this.mrHook(p, mr, f.author, { action: 'open' });
+    // GitLab creates the first merge request pipeline when the MR is opened.
+    this.createMrPipelines(p, mr, f.author, ZERO_SHA);
     return mr;
   }
 

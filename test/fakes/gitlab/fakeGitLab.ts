@@ -9,15 +9,19 @@ import express from 'express';
 import { apiRouter } from './api';
 import { Core } from './core';
 import {
+  cloneBareSync,
   commitFiles,
   commitFilesSync,
+  commitInfo,
   commitInfoSync,
   deleteRef,
   initBareRepoSync,
   logSync,
+  prepareBareRepoSync,
   revParse,
   revParseSync,
-  updateRef, commitInfo } from './git';
+  updateRef,
+} from './git';
 import { smartHttp } from './smartHttp';
 import { FakeSshServer } from './sshServer';
 import {
@@ -32,7 +36,9 @@ import {
 } from './store';
 import {
   ACCESS_LEVEL,
+  type AddGroupOptions,
   type AddProjectOptions,
+  type ApiRequestRecord,
   type AddUserOptions,
   type CommitOptions,
   type CreateMergeRequestOptions,
@@ -44,6 +50,8 @@ import {
   type FakePipelineStatus,
   type FakeProject,
   type FakeUser,
+  type HookDeliveryOptions,
+  type MergeErrorStyle,
   type PipelinePolicy,
   type ProjectSettings,
   type Role,
@@ -75,6 +83,9 @@ export class FakeGitLab {
       pipelinePolicy: opts.pipelinePolicy,
       log,
       rebaseDelayMs: opts.rebaseDelayMs,
+      asyncMergeRequestUpdateMs: opts.asyncMergeRequestUpdateMs,
+      mergeErrorStyle: opts.mergeErrorStyle,
+      hookDelivery: opts.hookDelivery,
     });
 
     const app = express();
@@ -117,6 +128,60 @@ export class FakeGitLab {
 
   setPipelinePolicy(policy: PipelinePolicy | undefined): void {
     this.core.pipelinePolicy = policy;
+  }
+
+  /**
+   * GitLab-like webhook delivery from now on (random delays, concurrent, some dropped or sent
+   * twice; see HookDeliveryOptions), or serial in-order delivery again with undefined.
+   */
+  setHookDelivery(opts: HookDeliveryOptions | undefined): void {
+    this.core.hooks.setDelivery(opts);
+  }
+
+  /** The seed of GitLab-like delivery (to replay a run); undefined while delivery is serial. */
+  get hookDeliverySeed(): number | undefined {
+    return this.core.hooks.seed;
+  }
+
+  /** How PUT .../merge refuses from now on (see MergeErrorStyle). */
+  setMergeErrorStyle(style: MergeErrorStyle): void {
+    this.core.mergeErrorStyle = style;
+  }
+
+  /** How long GitLab takes to apply a push to its MRs from now on (see asyncMergeRequestUpdateMs). */
+  setAsyncMergeRequestUpdateMs(ms: number): void {
+    this.core.asyncMergeRequestUpdateMs = ms;
+  }
+
+  /** Applies every push GitLab has not applied to its MRs yet, now. */
+  flushMergeRequestUpdates(): Promise<void> {
+    return this.core.flushMrUpdates();
+  }
+
+  /** Resolves once GitLab has applied every push to its MRs (waits, unlike flush). */
+  mergeRequestUpdatesDone(): Promise<void> {
+    return this.core.mrUpdatesDone();
+  }
+
+  // --- outages ----------------------------------------------------------------------------
+
+  /**
+   * The next `count` REST requests (optionally only those with this method / path under
+   * /api/v4) get `status` instead of an answer: 429 as GitLab's throttle (Retry-After), 5xx
+   * as a proxy's HTML error page.
+   */
+  failNextRequests(count: number, status: number, match: { method?: string; path?: RegExp } = {}): void {
+    this.core.requestFailures.push({ remaining: count, status, ...match });
+  }
+
+  /** The next `count` REST requests are never answered (until stop()): clients must time out. */
+  stallNextRequests(count: number, match: { method?: string; path?: RegExp } = {}): void {
+    this.core.requestFailures.push({ remaining: count, status: 'stall', ...match });
+  }
+
+  /** Every REST request answered so far, oldest first. */
+  get apiRequests(): readonly ApiRequestRecord[] {
+    return this.core.apiRequests;
   }
 
   // --- git over SSH (start({ ssh: true })) ---------------------------------------------------
@@ -166,10 +231,13 @@ export class FakeGitLab {
       namespace: segments.slice(0, -1).join('/'),
       defaultBranch,
       members: new Map(),
+      visibility: opts.visibility ?? 'private',
+      forkedFromId: null,
+      pipelineMode: opts.pipelines ?? 'branch',
       approvalsRequired: opts.approvalsRequired ?? 0,
       approvalRules: store.approvalRules(opts.approvalRules ?? []),
       mergeMethod: opts.mergeMethod ?? 'merge',
-      protectedBranches: new Set(opts.protectedBranches ?? [defaultBranch]),
+      protectedBranches: store.protectedBranchRules(opts.protectedBranches ?? [defaultBranch]),
       onlyAllowMergeIfPipelineSucceeds: opts.onlyAllowMergeIfPipelineSucceeds ?? true,
       allowMergeOnSkippedPipeline: opts.allowMergeOnSkippedPipeline ?? false,
       onlyAllowMergeIfAllDiscussionsAreResolved: opts.onlyAllowMergeIfAllDiscussionsAreResolved ?? true,
@@ -198,11 +266,73 @@ export class FakeGitLab {
     return this.project(projectPath);
   }
 
+  /**
+   * Forks `from` into `to` as `owner` would (GitLab's "Fork"): a new project with all of
+   * `from`'s branches and CI configuration, `owner` its Owner, private unless said otherwise.
+   */
+  forkProject(
+    from: string,
+    to: string,
+    owner: string,
+    opts: { members?: Record<string, Role>; visibility?: 'private' | 'internal' } = {},
+  ): FakeProject {
+    const store = this.core.store;
+    const upstream = store.requireProject(from);
+    if (!/^[\w.-]+(\/[\w.-]+)+$/.test(to)) throw new Error(`project path must look like group/app: ${to}`);
+    if (store.projectByPath(to)) throw new Error(`project ${to} exists`);
+    const segments = to.split('/');
+    const p: ProjectRec = {
+      ...upstream,
+      id: store.newProjectId(),
+      path: to,
+      name: segments[segments.length - 1],
+      namespace: segments.slice(0, -1).join('/'),
+      members: new Map([[store.requireUser(owner).id, ACCESS_LEVEL.owner]]),
+      visibility: opts.visibility ?? upstream.visibility,
+      forkedFromId: upstream.id,
+      approvalRules: [],
+      approvalsRequired: 0,
+      protectedBranches: store.protectedBranchRules([upstream.defaultBranch]),
+      pushRule: undefined,
+      labels: new Map(),
+      repoDir: path.join(this.core.reposDir, `${to}.git`),
+      createdAt: now(),
+      nextMrIid: 1,
+      nextPipelineIid: 1,
+    };
+    for (const [username, role] of Object.entries(opts.members ?? {})) {
+      p.members.set(store.requireUser(username).id, ACCESS_LEVEL[role]);
+    }
+    cloneBareSync(upstream.repoDir, p.repoDir);
+    prepareBareRepoSync(p.repoDir);
+    store.projects.set(p.id, p);
+    return this.project(to);
+  }
+
+  /** A group, for protected branch rules that name one (`{ group: path }`). */
+  addGroup(groupPath: string, opts: AddGroupOptions = {}): { id: number; path: string } {
+    const store = this.core.store;
+    if (store.groupByPath(groupPath)) throw new Error(`group ${groupPath} exists`);
+    const g = {
+      id: store.newGroupId(),
+      path: groupPath,
+      name: groupPath.split('/').pop() ?? groupPath,
+      members: new Map<number, number>(),
+    };
+    for (const [username, role] of Object.entries(opts.members ?? {})) {
+      g.members.set(store.requireUser(username).id, ACCESS_LEVEL[role]);
+    }
+    store.groups.set(g.id, g);
+    return { id: g.id, path: g.path };
+  }
+
   project(projectPath: string): FakeProject {
     const p = this.core.store.requireProject(projectPath);
+    const upstream = p.forkedFromId !== null ? this.core.store.projects.get(p.forkedFromId) : undefined;
     return {
       id: p.id,
       path: p.path,
+      forkedFrom: upstream?.path ?? null,
       defaultBranch: p.defaultBranch,
       webUrl: projectWebUrl(this.url, p),
       httpUrl: gitHttpUrl(this.url, p),
@@ -226,7 +356,11 @@ export class FakeGitLab {
     if (settings.onlyAllowMergeIfAllDiscussionsAreResolved !== undefined)
       p.onlyAllowMergeIfAllDiscussionsAreResolved = settings.onlyAllowMergeIfAllDiscussionsAreResolved;
     if (settings.allowMergeOnSkippedPipeline !== undefined) p.allowMergeOnSkippedPipeline = settings.allowMergeOnSkippedPipeline;
-    if (settings.protectedBranches !== undefined) p.protectedBranches = new Set(settings.protectedBranches);
+    if (settings.protectedBranches !== undefined) {
+      p.protectedBranches = this.core.store.protectedBranchRules(settings.protectedBranches);
+    }
+    if (settings.pipelines !== undefined) p.pipelineMode = settings.pipelines;
+    if (settings.visibility !== undefined) p.visibility = settings.visibility;
     if (settings.pushRule !== undefined) p.pushRule = settings.pushRule === null ? undefined : { ...settings.pushRule };
   }
 
@@ -322,12 +456,20 @@ export class FakeGitLab {
 
   // --- merge requests ---------------------------------------------------------------------
 
+  /**
+   * Opens an MR in `projectPath` (the target). With `sourceProject` the source branch lives in
+   * that fork of it, as in GitLab's fork workflow.
+   */
   createMergeRequest(projectPath: string, o: CreateMergeRequestOptions): FakeMergeRequest {
     const p = this.core.store.requireProject(projectPath);
-    const head = revParseSync(p.repoDir, `refs/heads/${o.sourceBranch}`);
-    if (!head) throw new Error(`source branch ${o.sourceBranch} does not exist in ${projectPath}`);
-    this.core.rememberCommit(commitInfoSync(p.repoDir, head));
+    const source = o.sourceProject ? this.core.store.requireProject(o.sourceProject) : p;
+    if (source !== p && source.forkedFromId !== p.id) throw new Error(`${source.path} is not a fork of ${projectPath}`);
+    const head = revParseSync(source.repoDir, `refs/heads/${o.sourceBranch}`);
+    if (!head) throw new Error(`source branch ${o.sourceBranch} does not exist in ${source.path}`);
+    this.core.rememberCommit(commitInfoSync(source.repoDir, head));
     const mr = this.core.createMr(p, {
+      source,
+      allowCollaboration: o.allowCollaboration ?? false,
       sourceBranch: o.sourceBranch,
       targetBranch: o.targetBranch ?? p.defaultBranch,
       title: o.draft ? withDraft(o.title, true) : o.title,
@@ -346,6 +488,32 @@ export class FakeGitLab {
     const { p, mr } = this.find(projectPath, iid);
     const ids = usernames.map((u) => this.core.store.requireUser(u).id);
     this.core.updateMr(p, mr, this.actor(mr, by), { assigneeIds: ids });
+  }
+
+  /**
+   * The next merge of this MR passes every check, then fails in the merge itself, as when a
+   * server hook refuses it: merge_error is set and PUT .../merge answers by the style (422, or
+   * 200 with the MR still open in the legacy style); `answer` forces one of the two.
+   */
+  failNextMerge(projectPath: string, iid: number, message: string, opts: { answer?: 200 | 422 } = {}): void {
+    const { mr } = this.find(projectPath, iid);
+    mr.nextMerge = { kind: 'fail', message, answer: opts.answer };
+  }
+
+  /**
+   * The next merge of this MR is accepted (200, the MR `locked` while GitLab merges) but not
+   * finished until the test says how it ends: `finish()` merges, `fail(message)` leaves it open
+   * with that merge_error. `accepted` resolves once GitLab's 200 to the merge has gone out.
+   */
+  holdNextMerge(projectPath: string, iid: number): { accepted: Promise<void>; finish(): void; fail(message: string): void } {
+    const { mr } = this.find(projectPath, iid);
+    let accept = (): void => undefined;
+    const accepted = new Promise<void>((resolve) => (accept = resolve));
+    let end = (_: { error: string | null }): void => undefined;
+    const outcome = new Promise<{ error: string | null }>((resolve) => (end = resolve));
+    this.core.onStop.push(() => end({ error: 'fake stopped' }));
+    mr.nextMerge = { kind: 'hold', accepted: accept, outcome };
+    return { accepted, finish: () => end({ error: null }), fail: (message: string) => end({ error: message }) };
   }
 
   /** `username` approves (no permission checks; the REST endpoint has them). */
@@ -537,7 +705,10 @@ export class FakeGitLab {
       draft: isDraftTitle(mr.title),
       sourceBranch: mr.sourceBranch,
       targetBranch: mr.targetBranch,
+      sourceProject: this.core.store.projects.get(mr.sourceProjectId)?.path ?? p.path,
+      allowCollaboration: mr.allowCollaboration,
       headSha: mr.headSha,
+      updatePending: mr.pendingUpdates > 0,
       author: name(mr.authorId),
       assignees: mr.assigneeIds.map(name),
       approvedBy: mr.approverIds.map(name),
@@ -570,6 +741,11 @@ export class FakeGitLab {
       project: p.path,
       sha: pl.sha,
       ref: pl.ref,
+      kind: pl.kind,
+      source: pl.kind === 'branch' ? 'push' : 'merge_request_event',
+      mergeRequestIid: pl.mrIid,
+      sourceSha: pl.sourceSha,
+      targetSha: pl.targetSha,
       status: pl.status,
       webUrl: pipelineWebUrl(this.url, p, pl.id),
       createdAt: pl.createdAt,

@@ -88,73 +88,77 @@ function spawnGit(full: string[], opts: RunOptions & { cwd?: string } = {}): Pro
 // --- repository setup -------------------------------------------------------------------------
 
 /**
- * Enforces protected branches (names may be `*` wildcards, as on GitLab) and the push rule for
- * pushes over HTTP, printing GitLab's own refusal messages.
+ * Runs the fake's push checks (see PUSH_CHECKS_SCRIPT) with node; the fake's own writes
+ * (commit(), merges, API rebases) bypass hooks.
  */
 const PRE_RECEIVE = `#!/bin/sh
-# Installed by the fake GitLab. The HTTP bridge passes the project's protected branches, whether
-# the pusher may push to them, and the push rule; the fake's own writes (commit(), merges, API
-# rebases) bypass hooks.
-set -f
-zero=0000000000000000000000000000000000000000
-is_protected() {
-  name=$1
-  old_ifs=$IFS
-  IFS=,
-  set -- $FAKE_GITLAB_PROTECTED
-  IFS=$old_ifs
-  for pattern in "$@"; do
-    case "$name" in $pattern) return 0 ;; esac
-  done
-  return 1
-}
-input=$(cat)
-while read old new ref; do
-  [ -z "$ref" ] && continue
-  branch=\${ref#refs/heads/}
-  [ "$branch" = "$ref" ] && continue
-  is_protected "$branch" || continue
-  if [ "$new" = "$zero" ]; then
-    echo "GitLab: You can only delete protected branches using the web interface."; exit 1
-  fi
-  if [ "$FAKE_GITLAB_CAN_PUSH_PROTECTED" != 1 ]; then
-    echo "GitLab: You are not allowed to push code to protected branches on this project."; exit 1
-  fi
-  if [ "$old" != "$zero" ] && ! git merge-base --is-ancestor "$old" "$new"; then
-    echo "GitLab: You are not allowed to force push code to a protected branch on this project."; exit 1
-  fi
-done <<REF_UPDATES
-$input
-REF_UPDATES
-if [ -n "$FAKE_GITLAB_COMMIT_MESSAGE_REGEX" ]; then
-  printf '%s\\n' "$input" | "$FAKE_GITLAB_NODE" "$(dirname "$0")/fake-gitlab-push-rules.js" || exit 1
-fi
-exit 0
+# Installed by the fake GitLab: the HTTP and SSH bridges pass what this pusher may do.
+[ -n "$FAKE_GITLAB_PUSH_POLICY" ] || exit 0
+exec "$FAKE_GITLAB_NODE" "$(dirname "$0")/fake-gitlab-push-checks.js"
 `;
 
 /**
- * The push rule check that pre-receive runs with node when the project has a rule: every commit
- * the push brings in (reachable from a new head but from no existing ref) must match the regex.
+ * What GitLab's /internal/allowed check does for a push, from a policy the fake computed for
+ * this pusher (PushPolicy in smartHttp.ts): who may push which branch, protected branches
+ * (deletion, force-push) and the push rule on every commit the push brings in. Prints GitLab's
+ * own refusal messages.
  */
-const PUSH_RULES_SCRIPT = String.raw`// Installed by the fake GitLab (see pre-receive).
+const PUSH_CHECKS_SCRIPT = String.raw`// Installed by the fake GitLab (see pre-receive).
 'use strict';
 const { execFileSync } = require('node:child_process');
 const input = require('node:fs').readFileSync(0, 'utf8');
-const source = process.env.FAKE_GITLAB_COMMIT_MESSAGE_REGEX;
-const regex = new RegExp(source);
-const refusal =
-  process.env.FAKE_GITLAB_PUSH_RULE_MESSAGE || "Commit message does not follow the pattern '" + source + "'";
+const policy = JSON.parse(process.env.FAKE_GITLAB_PUSH_POLICY);
 const zero = '0'.repeat(40);
 const git = (args) => execFileSync('git', args, { encoding: 'utf8' });
-for (const line of input.split('\n')) {
-  const [, newrev, ref] = line.trim().split(/\s+/);
-  if (!ref || newrev === zero) continue;
-  const shas = git(['rev-list', newrev, '--not', '--all']).split('\n').filter(Boolean);
-  for (const sha of shas) {
-    const message = git(['log', '-1', '--format=%B', sha]).replace(/\n+$/, '');
-    if (!regex.test(message)) {
-      process.stdout.write('GitLab: ' + refusal + '\n');
-      process.exit(1);
+const refuse = (message) => {
+  process.stdout.write('GitLab: ' + message + '\n');
+  process.exit(1);
+};
+const matches = (pattern, branch) => {
+  if (!pattern.includes('*')) return pattern === branch;
+  const source = pattern.split('*').map((p) => p.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp('^' + source + '$').test(branch);
+};
+const updates = input
+  .split('\n')
+  .map((l) => l.trim().split(/\s+/))
+  .filter((parts) => parts.length === 3);
+for (const [oldrev, newrev, ref] of updates) {
+  if (!ref.startsWith('refs/heads/')) {
+    if (!policy.memberCanPush) refuse('You are not allowed to push code to this project.');
+    continue;
+  }
+  const branch = ref.slice('refs/heads/'.length);
+  if (!policy.memberCanPush && !policy.collaborationBranches.includes(branch)) {
+    refuse('You are not allowed to push code to this project.');
+  }
+  const rules = policy.protected.filter((r) => matches(r.name, branch));
+  if (rules.length === 0) continue;
+  if (newrev === zero) refuse('You can only delete protected branches using the web interface.');
+  if (!policy.memberCanPush || !rules.some((r) => r.canPush)) {
+    refuse('You are not allowed to push code to protected branches on this project.');
+  }
+  const forced = oldrev !== zero && (() => {
+    try {
+      git(['merge-base', '--is-ancestor', oldrev, newrev]);
+      return false;
+    } catch {
+      return true;
+    }
+  })();
+  if (forced && !rules.some((r) => r.allowForcePush)) {
+    refuse('You are not allowed to force push code to a protected branch on this project.');
+  }
+}
+if (policy.commitMessageRegex) {
+  const regex = new RegExp(policy.commitMessageRegex);
+  const refusal = policy.rejectMessage || "Commit message does not follow the pattern '" + policy.commitMessageRegex + "'";
+  for (const [, newrev] of updates) {
+    if (newrev === zero) continue;
+    const shas = git(['rev-list', newrev, '--not', '--all']).split('\n').filter(Boolean);
+    for (const sha of shas) {
+      const message = git(['log', '-1', '--format=%B', sha]).replace(/\n+$/, '');
+      if (!regex.test(message)) refuse(refusal);
     }
   }
 }
@@ -172,14 +176,24 @@ export function initBareRepoSync(repoDir: string, defaultBranch: string): void {
     env: gitEnv(),
     stdio: 'pipe',
   });
+  prepareBareRepoSync(repoDir);
+}
+
+/** Smart HTTP settings and the fake's hooks, for a new or a cloned (forked) bare repository. */
+export function prepareBareRepoSync(repoDir: string): void {
   gitSync(repoDir, ['config', 'http.receivepack', 'true']);
   // Pushes over HTTP from old clients may send thin packs; keep objects loose for easy debugging.
   gitSync(repoDir, ['config', 'receive.unpackLimit', '1000']);
+  // GitLab hides its internal refs (refs/merge-requests/*, ...) from pushes.
+  gitSync(repoDir, ['config', 'receive.hideRefs', 'refs/merge-requests']);
+  gitSync(repoDir, ['config', '--add', 'receive.hideRefs', 'refs/fake-gitlab']);
+  // The fake's own scratch refs (rebases of fork MRs) are nobody's business.
+  gitSync(repoDir, ['config', 'uploadpack.hideRefs', 'refs/fake-gitlab']);
   const hooks = path.join(repoDir, 'hooks');
   fs.mkdirSync(hooks, { recursive: true });
   fs.writeFileSync(path.join(hooks, 'pre-receive'), PRE_RECEIVE, { mode: 0o755 });
   fs.writeFileSync(path.join(hooks, 'post-receive'), POST_RECEIVE, { mode: 0o755 });
-  fs.writeFileSync(path.join(hooks, 'fake-gitlab-push-rules.js'), PUSH_RULES_SCRIPT);
+  fs.writeFileSync(path.join(hooks, 'fake-gitlab-push-checks.js'), PUSH_CHECKS_SCRIPT);
 }
 
 // --- writing commits ----------------------------------------------------------------------------
@@ -247,6 +261,64 @@ export async function commitTree(
   };
   const { stdout } = await git(repo, args, { input: message, env });
   return stdout.trim();
+}
+
+/** commitTree for setup paths and the MR refresh, which must not interleave with requests. */
+export function commitTreeSync(repo: string, tree: string, parents: string[], message: string, who: Identity): string {
+  const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])];
+  const env = {
+    GIT_AUTHOR_NAME: who.name,
+    GIT_AUTHOR_EMAIL: who.email,
+    GIT_COMMITTER_NAME: who.name,
+    GIT_COMMITTER_EMAIL: who.email,
+  };
+  return gitSync(repo, args, { input: message, env }).stdout.trim();
+}
+
+export function updateRefSync(repo: string, ref: string, next: string): void {
+  gitSync(repo, ['update-ref', ref, next]);
+}
+
+export function mergeTreeSync(repo: string, ours: string, theirs: string): string | undefined {
+  const { code, stdout } = gitSync(repo, ['merge-tree', '--write-tree', '--no-messages', ours, theirs], {
+    okCodes: [1],
+  });
+  return code === 0 ? stdout.split('\n')[0].trim() : undefined;
+}
+
+/**
+ * Copies commit `sha` (and what it needs) from another bare repo into `ref` of `repo`, as
+ * GitLab fetches a fork's source branch into the target's refs/merge-requests/<iid>/head.
+ */
+export function fetchCommitSync(repo: string, fromRepo: string, sha: string, ref: string): void {
+  gitSync(repo, [
+    'fetch',
+    '--quiet',
+    '--no-tags',
+    '--upload-pack',
+    'git -c uploadpack.allowAnySHA1InWant=true upload-pack',
+    fromRepo,
+    `+${sha}:${ref}`,
+  ]);
+}
+
+/** The async twin of fetchCommitSync, for request paths (API rebases of fork MRs). */
+export async function fetchCommit(repo: string, fromRepo: string, sha: string, ref: string): Promise<void> {
+  await git(repo, [
+    'fetch',
+    '--quiet',
+    '--no-tags',
+    '--upload-pack',
+    'git -c uploadpack.allowAnySHA1InWant=true upload-pack',
+    fromRepo,
+    `+${sha}:${ref}`,
+  ]);
+}
+
+/** A bare copy of `fromRepo` with all its branches, as GitLab creates a fork. */
+export function cloneBareSync(fromRepo: string, toRepo: string): void {
+  fs.mkdirSync(path.dirname(toRepo), { recursive: true });
+  execFileSync('git', ['clone', '--quiet', '--bare', '--no-tags', fromRepo, toRepo], { env: gitEnv(), stdio: 'pipe' });
 }
 
 /** Moves a ref only if it still points at `expected` (ZERO_SHA: must not exist). */

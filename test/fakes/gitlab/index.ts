@@ -4,7 +4,10 @@ export { startHookReceiver, type HookReceiver, type ReceivedHook } from './hookR
 export { git, runGit, isolatedGitEnv, type GitResult } from './gitClient';
 export { ACCESS_LEVEL } from './types';
 export type {
+  AddGroupOptions,
   AddProjectOptions,
+  ApiRequestRecord,
+  BranchAccess,
   AddUserOptions,
   CommitOptions,
   CreateMergeRequestOptions,
@@ -17,13 +20,19 @@ export type {
   FakeProject,
   FakeUser,
   FinalPipelineStatus,
+  HookDeliveryOptions,
   HookEvent,
+  MergeErrorStyle,
   MergeMethod,
   MergeRequestState,
+  PipelineKind,
+  PipelineMode,
   PipelinePolicy,
   ProjectSettings,
+  ProtectedBranchOptions,
   PushRule,
   Role,
   SudoRequest,
+  Visibility,
   WebhookDelivery,
 } from './types';

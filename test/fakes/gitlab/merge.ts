@@ -13,7 +13,7 @@ import {
   updateRef,
 } from './git';
 import type { Core } from './core';
-import { BLOCKER_MESSAGE, blockingDiscussionsResolved, pushRuleViolation, stateBlocker } from './rules';
+import { BLOCKER_MESSAGE, blockingDiscussionsResolved, mayMergeInto, pushRuleViolation, stateBlocker } from './rules';
 import { now, ZERO_SHA, type MrRec, type ProjectRec, type UserRec } from './store';
 
 export interface GitMergeability {
@@ -48,7 +48,7 @@ export async function gitMergeability(p: ProjectRec, mr: MrRec): Promise<GitMerg
 
 export interface MergeView {
   detailedMergeStatus: string;
-  mergeStatus: 'can_be_merged' | 'cannot_be_merged';
+  mergeStatus: 'can_be_merged' | 'cannot_be_merged' | 'checking';
   hasConflicts: boolean;
   blockingDiscussionsResolved: boolean;
   git: GitMergeability | undefined;
@@ -58,6 +58,16 @@ export interface MergeView {
 export async function mergeView(core: Core, p: ProjectRec, mr: MrRec): Promise<MergeView> {
   const blocker = stateBlocker(core.store, p, mr);
   const git = mr.state === 'opened' ? await gitMergeability(p, mr) : undefined;
+  // A push GitLab has not applied yet: it has not looked at the new head, so it cannot say.
+  if (mr.state === 'opened' && mr.pendingUpdates > 0) {
+    return {
+      detailedMergeStatus: 'checking',
+      mergeStatus: 'checking',
+      hasConflicts: false,
+      blockingDiscussionsResolved: blockingDiscussionsResolved(p, mr),
+      git,
+    };
+  }
   const gitBlocker = git?.conflict ? 'conflict' : git?.needRebase ? 'need_rebase' : undefined;
   return {
     // GitLab reports a draft or a closed MR before looking at conflicts; so does the fake.
@@ -78,13 +88,18 @@ export interface MergeParams {
   squashCommitMessage?: string;
 }
 
-export type MergeOutcome = { ok: true } | { ok: false; status: 401 | 405 | 406 | 409; message: string };
+export type MergeOutcome =
+  /** `onAnswered`: to call once the 200 has gone out (a held merge's `accepted`). */
+  | { ok: true; onAnswered?: () => void }
+  | { ok: false; status: 401 | 405 | 406 | 409 | 422; message: string };
+
+const CANNOT_BE_MERGED = 'Branch cannot be merged';
 
 /**
- * PUT /merge_requests/:iid/merge. Checks run in GitLab's order: permission (401), state rules
- * (405), git mergeability (406), the `sha` guard (409), then the push rule on the commits the
- * merge would add to the target (405 + merge_error; GitLab itself may instead answer 200 with
- * the MR still open and merge_error set). Runs under the project lock.
+ * PUT /merge_requests/:iid/merge. Checks run in GitLab's order: may merge into the target
+ * branch (401), state rules (405), git mergeability (405, 406 or 422 by mergeErrorStyle), the
+ * `sha` guard (409), then the merge itself, which a push rule, a server hook (failNextMerge) or
+ * a target moved meanwhile can make fail. Runs under the project lock.
  */
 export async function mergeMr(
   core: Core,
@@ -93,19 +108,66 @@ export async function mergeMr(
   actor: UserRec,
   params: MergeParams,
 ): Promise<MergeOutcome> {
-  if (core.accessLevel(p, actor) < 30) return { ok: false, status: 401, message: '401 Unauthorized' };
+  const style = core.mergeErrorStyle;
+  if (!mayMergeInto(core.store, p, actor, mr.targetBranch)) return { ok: false, status: 401, message: '401 Unauthorized' };
   const blocker = stateBlocker(core.store, p, mr);
   if (blocker) return { ok: false, status: 405, message: BLOCKER_MESSAGE[blocker] };
   const git = await gitMergeability(p, mr);
-  if (!git.targetHead || git.conflict || git.needRebase) {
-    return { ok: false, status: 406, message: 'Branch cannot be merged' };
+  if (mr.pendingUpdates > 0 || !git.targetHead || git.conflict || git.needRebase) {
+    if (style === 'current') return { ok: false, status: 405, message: '405 Method Not Allowed' };
+    return { ok: false, status: style === 'legacy' ? 406 : 422, message: CANNOT_BE_MERGED };
   }
   if (params.sha !== undefined && params.sha !== mr.headSha) {
     return { ok: false, status: 409, message: `SHA does not match HEAD of source branch: ${mr.headSha}` };
   }
+  const next = mr.nextMerge;
+  mr.nextMerge = null;
+  if (next?.kind === 'fail') return mergeFailed(core, mr, next.message, next.answer);
+  if (next?.kind === 'hold') {
+    // GitLab locks the MR while it merges; the test decides when (and how) that ends.
+    mr.state = 'locked';
+    core.background(async () => {
+      const { error } = await next.outcome;
+      await core.withLock(p, async () => {
+        if (mr.state !== 'locked') return;
+        mr.state = 'opened';
+        if (error !== null) {
+          mr.mergeError = error;
+          return;
+        }
+        const outcome = await performMerge(core, p, mr, actor, params);
+        if (!outcome.ok) mr.mergeError = mr.mergeError ?? outcome.message;
+      });
+    });
+    return { ok: true, onAnswered: next.accepted };
+  }
+  return performMerge(core, p, mr, actor, params);
+}
+
+/**
+ * The merge service failed: GitLab records why in merge_error. Current GitLab then answers 422;
+ * older GitLab answered 200 with the MR still open (`answer` overrides the style).
+ */
+function mergeFailed(core: Core, mr: MrRec, message: string, answer?: 200 | 422): MergeOutcome {
+  mr.mergeError = message;
+  const status = answer ?? (core.mergeErrorStyle === 'legacy' ? 200 : 422);
+  return status === 200 ? { ok: true } : { ok: false, status: 422, message: CANNOT_BE_MERGED };
+}
+
+/** Writes the merge (or squash, or fast-forward) into the target branch of the bare repo. */
+async function performMerge(
+  core: Core,
+  p: ProjectRec,
+  mr: MrRec,
+  actor: UserRec,
+  params: MergeParams,
+): Promise<MergeOutcome> {
+  const git = await gitMergeability(p, mr);
+  if (!git.targetHead) return mergeFailed(core, mr, 'Something went wrong during merge: the target branch is gone');
   const who = { name: actor.name, email: actor.email };
   const squash = params.squash ?? mr.squash;
   const targetHead = git.targetHead;
+  const headSha = mr.headSha;
   const squashMessage = params.squashCommitMessage ?? `${mr.title}\n`;
   const mergeMessage =
     params.mergeCommitMessage ??
@@ -114,13 +176,10 @@ export async function mergeMr(
   if (p.pushRule?.commitMessageRegex) {
     const landing: Array<{ message: string }> = squash
       ? [{ message: squashMessage }]
-      : await commitsBetween(p.repoDir, mr.headSha, [targetHead], 1000);
+      : await commitsBetween(p.repoDir, headSha, [targetHead], 1000);
     if (p.mergeMethod !== 'ff') landing.push({ message: mergeMessage });
     const violation = pushRuleViolation(p, landing);
-    if (violation) {
-      mr.mergeError = violation;
-      return { ok: false, status: 405, message: violation };
-    }
+    if (violation) return mergeFailed(core, mr, violation);
   }
   let squashSha: string | null = null;
   let newHead: string;
@@ -128,28 +187,22 @@ export async function mergeMr(
   if (squash) {
     // One commit with the source's final tree, on top of where the source left the target.
     const parent = p.mergeMethod === 'ff' ? targetHead : (git.baseSha ?? targetHead);
-    squashSha = await commitTree(
-      p.repoDir,
-      await treeOf(p.repoDir, mr.headSha),
-      [parent],
-      squashMessage,
-      who,
-    );
+    squashSha = await commitTree(p.repoDir, await treeOf(p.repoDir, headSha), [parent], squashMessage, who);
   }
-  const incoming = squashSha ?? mr.headSha;
+  const incoming = squashSha ?? headSha;
   if (p.mergeMethod === 'ff') {
     newHead = incoming;
   } else {
     const tree = await mergeTree(p.repoDir, targetHead, incoming);
-    if (!tree) return { ok: false, status: 406, message: 'Branch cannot be merged' };
+    if (!tree) return mergeFailed(core, mr, 'Something went wrong during merge: conflicts appeared');
     mergeCommit = await commitTree(p.repoDir, tree, [targetHead, incoming], mergeMessage, who);
     newHead = mergeCommit;
   }
   try {
     await updateRef(p.repoDir, `refs/heads/${mr.targetBranch}`, newHead, targetHead);
   } catch {
-    // Someone pushed to the target in between: GitLab reports that as a failed merge too.
-    return { ok: false, status: 406, message: 'Branch cannot be merged' };
+    // Someone pushed to the target in between: the merge service fails.
+    return mergeFailed(core, mr, 'Something went wrong during merge: the target branch moved');
   }
   core.rememberCommit(await commitInfo(p.repoDir, newHead));
   const at = now();
@@ -163,7 +216,8 @@ export async function mergeMr(
   mr.mergeError = null;
   core.mrHook(p, mr, actor, { action: 'merge' });
   const changes = [{ ref: `refs/heads/${mr.targetBranch}`, before: targetHead, after: newHead }];
-  if (params.removeSourceBranch) {
+  // Only same-project source branches: removing a fork's branch would need the fork's lock.
+  if (params.removeSourceBranch && mr.sourceProjectId === p.id) {
     const sourceHead = await revParse(p.repoDir, `refs/heads/${mr.sourceBranch}`);
     if (sourceHead) {
       await deleteRef(p.repoDir, `refs/heads/${mr.sourceBranch}`, sourceHead);

@@ -99,12 +99,13 @@ export function hookMrAttributes(ctx: PayloadContext, p: ProjectRec, mr: MrRec):
   // Hooks cannot wait for a git mergeability check; GitLab sends "checking" in that case too.
   const blocker = stateBlocker(ctx.store, p, mr);
   const draft = isDraft(mr);
+  const source = ctx.store.projects.get(mr.sourceProjectId) ?? p;
   return {
     id: mr.id,
     iid: mr.iid,
     target_branch: mr.targetBranch,
     source_branch: mr.sourceBranch,
-    source_project_id: p.id,
+    source_project_id: source.id,
     target_project_id: p.id,
     author_id: mr.authorId,
     assignee_id: mr.assigneeIds[0] ?? null,
@@ -131,7 +132,7 @@ export function hookMrAttributes(ctx: PayloadContext, p: ProjectRec, mr: MrRec):
     merge_user_id: mr.mergedById,
     squash: mr.squash,
     url: mrWebUrl(ctx.baseUrl, p, mr.iid),
-    source: hookProject(ctx, p),
+    source: hookProject(ctx, source),
     target: hookProject(ctx, p),
     last_commit: hookCommit(ctx, p, ctx.store.commits.get(mr.headSha), mr.headSha),
     labels: mrLabels(ctx, p, mr),
@@ -210,10 +211,15 @@ export function noteHook(ctx: PayloadContext, p: ProjectRec, mr: MrRec, note: No
 
 const DETAILED_STATUS: Record<string, string> = { success: 'passed' };
 
+/**
+ * A Pipeline Hook. `merge_request` is filled only for merge request (and merged results)
+ * pipelines; branch pipelines carry null even when an open MR has that branch, as on GitLab.
+ */
 export function pipelineHook(ctx: PayloadContext, p: ProjectRec, pl: PipelineRec, mr: MrRec | undefined): Json {
   const user = ctx.store.userById(pl.userId);
   const duration =
     pl.startedAt && pl.finishedAt ? Math.round((Date.parse(pl.finishedAt) - Date.parse(pl.startedAt)) / 1000) : null;
+  const mrProject = mr ? (ctx.store.projects.get(mr.projectId) ?? p) : undefined;
   return {
     object_kind: 'pipeline',
     object_attributes: {
@@ -224,7 +230,7 @@ export function pipelineHook(ctx: PayloadContext, p: ProjectRec, pl: PipelineRec
       tag: false,
       sha: pl.sha,
       before_sha: pl.beforeSha,
-      source: 'push',
+      source: pl.kind === 'branch' ? 'push' : 'merge_request_event',
       status: pl.status,
       detailed_status: DETAILED_STATUS[pl.status] ?? pl.status,
       stages: ['test'],
@@ -235,21 +241,22 @@ export function pipelineHook(ctx: PayloadContext, p: ProjectRec, pl: PipelineRec
       variables: [],
       url: pipelineWebUrl(ctx.baseUrl, p, pl.id),
     },
-    merge_request: mr
-      ? {
-          id: mr.id,
-          iid: mr.iid,
-          title: mr.title,
-          source_branch: mr.sourceBranch,
-          source_project_id: p.id,
-          target_branch: mr.targetBranch,
-          target_project_id: p.id,
-          state: mr.state,
-          merge_status: 'unchecked',
-          detailed_merge_status: stateBlocker(ctx.store, p, mr) ?? 'checking',
-          url: mrWebUrl(ctx.baseUrl, p, mr.iid),
-        }
-      : null,
+    merge_request:
+      mr && mrProject
+        ? {
+            id: mr.id,
+            iid: mr.iid,
+            title: mr.title,
+            source_branch: mr.sourceBranch,
+            source_project_id: mr.sourceProjectId,
+            target_branch: mr.targetBranch,
+            target_project_id: mr.projectId,
+            state: mr.state,
+            merge_status: 'unchecked',
+            detailed_merge_status: stateBlocker(ctx.store, mrProject, mr) ?? 'checking',
+            url: mrWebUrl(ctx.baseUrl, mrProject, mr.iid),
+          }
+        : null,
     user: user ? hookUser(ctx, user) : null,
     project: hookProject(ctx, p),
     commit: hookCommit(ctx, p, ctx.store.commits.get(pl.sha), pl.sha),

@@ -2,8 +2,29 @@
 // *Schema types) use. Times are ISO 8601 here, unlike in hooks.
 import type { Core } from './core';
 import type { MergeView } from './merge';
-import { approvalsLeft, approvalsRequired, headPipeline, isDraft, isProtectedBranch, ruleApprovalsLeft } from './rules';
-import type { CommitInfo, LabelRec, MrRec, NoteRec, PipelineRec, ProjectRec, UserRec } from './store';
+import {
+  approvalsLeft,
+  approvalsRequired,
+  headPipeline,
+  isDraft,
+  isProtectedBranch,
+  matchingRules,
+  mayMergeInto,
+  mayPushTo,
+  ruleApprovalsLeft,
+} from './rules';
+import type {
+  AccessRec,
+  CommitInfo,
+  GroupRec,
+  LabelRec,
+  MrRec,
+  NoteRec,
+  PipelineRec,
+  ProjectRec,
+  ProtectedBranchRec,
+  UserRec,
+} from './store';
 import { ACCESS_LEVEL } from './types';
 import {
   avatarUrl,
@@ -63,8 +84,23 @@ export function member(core: Core, u: UserRec, level: number): Json {
   return { ...basicUser(core, u), access_level: level, expires_at: null, created_at: u.createdAt };
 }
 
+/** The short project form GitLab nests (forked_from_project, ...). */
+function projectSummary(core: Core, p: ProjectRec): Json {
+  return {
+    id: p.id,
+    name: p.name,
+    path: p.path.split('/').pop(),
+    path_with_namespace: p.path,
+    name_with_namespace: p.path.split('/').join(' / '),
+    web_url: projectWebUrl(core.baseUrl, p),
+    http_url_to_repo: gitHttpUrl(core.baseUrl, p),
+    default_branch: p.defaultBranch,
+  };
+}
+
 export function project(core: Core, p: ProjectRec, viewer: UserRec): Json {
   const [namespace] = p.path.split('/').slice(-2);
+  const upstream = p.forkedFromId !== null ? core.store.projects.get(p.forkedFromId) : undefined;
   return {
     id: p.id,
     description: '',
@@ -75,7 +111,7 @@ export function project(core: Core, p: ProjectRec, viewer: UserRec): Json {
     created_at: p.createdAt,
     last_activity_at: p.createdAt,
     default_branch: p.defaultBranch,
-    visibility: 'private',
+    visibility: p.visibility,
     web_url: projectWebUrl(core.baseUrl, p),
     http_url_to_repo: gitHttpUrl(core.baseUrl, p),
     ssh_url_to_repo: core.sshPort ? gitSshPortUrl(core.sshPort, p) : gitSshUrl(core.baseUrl, p),
@@ -84,11 +120,12 @@ export function project(core: Core, p: ProjectRec, viewer: UserRec): Json {
     merge_method: p.mergeMethod,
     squash_option: 'default_off',
     only_allow_merge_if_pipeline_succeeds: p.onlyAllowMergeIfPipelineSucceeds,
-    allow_merge_on_skipped_pipeline: false,
+    allow_merge_on_skipped_pipeline: p.allowMergeOnSkippedPipeline,
     only_allow_merge_if_all_discussions_are_resolved: p.onlyAllowMergeIfAllDiscussionsAreResolved,
     approvals_before_merge: p.approvalsRequired,
     reset_approvals_on_push: p.resetApprovalsOnPush,
     merge_requests_enabled: true,
+    ...(upstream ? { forked_from_project: projectSummary(core, upstream) } : {}),
     permissions: {
       project_access: p.members.has(viewer.id)
         ? { access_level: p.members.get(viewer.id), notification_level: 3 }
@@ -116,38 +153,60 @@ export function commit(core: Core, p: ProjectRec, c: CommitInfo): Json {
   };
 }
 
-export function branch(core: Core, p: ProjectRec, name: string, c: CommitInfo, viewerLevel: number): Json {
-  const isProtected = isProtectedBranch(p, name);
+export function branch(core: Core, p: ProjectRec, name: string, c: CommitInfo, viewer: UserRec): Json {
+  const rules = matchingRules(p, name);
+  const admits = (pick: (r: ProtectedBranchRec) => AccessRec[]): boolean =>
+    rules.length === 0 || rules.some((r) => pick(r).some((a) => a.accessLevel === ACCESS_LEVEL.developer));
   return {
     name,
     merged: false,
-    protected: isProtected,
+    protected: isProtectedBranch(p, name),
     default: name === p.defaultBranch,
-    developers_can_push: !isProtected,
-    developers_can_merge: true,
-    can_push: viewerLevel >= (isProtected ? ACCESS_LEVEL.maintainer : ACCESS_LEVEL.developer),
+    developers_can_push: admits((r) => r.push),
+    developers_can_merge: admits((r) => r.merge),
+    can_push: mayPushTo(core.store, p, viewer, name),
     web_url: `${projectWebUrl(core.baseUrl, p)}/-/tree/${name}`,
     commit: commit(core, p, c),
   };
 }
 
-/** GET /protected_branches/:name: maintainers may push and merge, nobody may force-push. */
-export function protectedBranch(p: ProjectRec, name: string, id: number): Json {
-  const maintainers = [
-    { id, access_level: 40, access_level_description: 'Maintainers', user_id: null, group_id: null },
-  ];
+const ROLE_DESCRIPTION: Record<number, string> = {
+  0: 'No one',
+  30: 'Developers + Maintainers',
+  40: 'Maintainers',
+  60: 'Administrators',
+};
+
+function accessLevels(core: Core, list: AccessRec[]): Json[] {
+  return list.map((a) => {
+    const user = a.userId !== null ? core.store.userById(a.userId) : undefined;
+    const group: GroupRec | undefined = a.groupId !== null ? core.store.groups.get(a.groupId) : undefined;
+    return {
+      id: a.id,
+      access_level: a.accessLevel,
+      access_level_description: user?.name ?? group?.name ?? ROLE_DESCRIPTION[a.accessLevel ?? 40] ?? 'Maintainers',
+      user_id: a.userId,
+      group_id: a.groupId,
+      deploy_key_id: null,
+    };
+  });
+}
+
+/** GET /protected_branches[/:name]: one rule as GitLab serves it, under its own (wildcard) name. */
+export function protectedBranch(core: Core, r: ProtectedBranchRec): Json {
   return {
-    id,
-    name,
-    push_access_levels: maintainers,
-    merge_access_levels: maintainers,
-    unprotect_access_levels: maintainers,
-    allow_force_push: false,
+    id: r.id,
+    name: r.name,
+    push_access_levels: accessLevels(core, r.push),
+    merge_access_levels: accessLevels(core, r.merge),
+    unprotect_access_levels: accessLevels(core, [{ id: r.id * 10, accessLevel: 40, userId: null, groupId: null }]),
+    allow_force_push: r.allowForcePush,
     code_owner_approval_required: false,
     inherited: false,
   };
 }
 
+/** A pipeline as the pipelines API shows it; `p` is the project it ran in. */
 export function pipeline(core: Core, p: ProjectRec, pl: PipelineRec): Json {
   return {
     id: pl.id,
@@ -156,7 +215,7 @@ export function pipeline(core: Core, p: ProjectRec, pl: PipelineRec): Json {
     sha: pl.sha,
     ref: pl.ref,
     status: pl.status,
-    source: 'push',
+    source: pl.kind === 'branch' ? 'push' : 'merge_request_event',
     created_at: pl.createdAt,
     updated_at: pl.updatedAt,
     web_url: pipelineWebUrl(core.baseUrl, p, pl.id),
@@ -280,6 +339,9 @@ function fullMergeRequest(
   const author = core.store.userById(mr.authorId);
   const assignees = users(core, mr.assigneeIds);
   const head = headPipeline(core.store, p, mr);
+  const headProject = head ? (core.store.projects.get(head.projectId) ?? p) : p;
+  const source = core.store.projects.get(mr.sourceProjectId) ?? p;
+  const forFork = source.id !== p.id;
   const mergedBy = mr.mergedById ? core.store.userById(mr.mergedById) : undefined;
   const closedBy = mr.closedById ? core.store.userById(mr.closedById) : undefined;
   const draft = isDraft(mr);
@@ -306,7 +368,7 @@ function fullMergeRequest(
     assignees,
     assignee: assignees[0] ?? null,
     reviewers: [],
-    source_project_id: p.id,
+    source_project_id: source.id,
     target_project_id: p.id,
     labels: opts.labelDetails ? mr.labels.map((t) => label(p, core.store.label(p, t))) : [...mr.labels],
     draft,
@@ -322,6 +384,8 @@ function fullMergeRequest(
     discussion_locked: null,
     should_remove_source_branch: null,
     force_remove_source_branch: false,
+    // GitLab shows these only for MRs from forks.
+    ...(forFork ? { allow_collaboration: mr.allowCollaboration, allow_maintainer_to_push: mr.allowCollaboration } : {}),
     reference: `!${mr.iid}`,
     references: { short: `!${mr.iid}`, relative: `!${mr.iid}`, full: `${p.path}!${mr.iid}` },
     web_url: mrWebUrl(core.baseUrl, p, mr.iid),
@@ -334,14 +398,14 @@ function fullMergeRequest(
     approvals_before_merge: null,
     subscribed: false,
     changes_count: null,
-    pipeline: head ? pipeline(core, p, head) : null,
-    head_pipeline: head ? expandedPipeline(core, p, head) : null,
+    pipeline: head ? pipeline(core, headProject, head) : null,
+    head_pipeline: head ? expandedPipeline(core, headProject, head) : null,
     diff_refs: view.git
       ? { base_sha: view.git.baseSha ?? null, head_sha: mr.headSha, start_sha: view.git.targetHead ?? null }
       : null,
     merge_error: mr.mergeError,
     first_contribution: false,
-    user: { can_merge: core.accessLevel(p, viewer) >= ACCESS_LEVEL.developer },
+    user: { can_merge: mayMergeInto(core.store, p, viewer, mr.targetBranch) },
   };
 }
 

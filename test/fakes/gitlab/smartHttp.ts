@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import type { Core, RefChange } from './core';
 import { gitEnv } from './git';
+import { collaborationBranches, memberLevel, ruleAdmitsPush } from './rules';
 import type { ProjectRec, UserRec } from './store';
 import { ACCESS_LEVEL } from './types';
 
@@ -51,10 +52,10 @@ export function smartHttp(core: Core) {
       );
     }
     if (level < ACCESS_LEVEL.reporter) return deny(res, 403, 'You are not allowed to download code from this project.');
-    if (pushing && level < ACCESS_LEVEL.developer)
+    if (pushing && !mayPushSomething(core, p, user))
       return deny(res, 403, 'You are not allowed to push code to this project.');
 
-    runBackend(core, req, res, p, user, level).catch((e: unknown) => {
+    runBackend(core, req, res, p, user).catch((e: unknown) => {
       core.log(`fake gitlab: git-http-backend failed: ${e instanceof Error ? e.message : String(e)}`);
       if (!res.headersSent) res.status(500).end();
       else res.end();
@@ -68,7 +69,6 @@ async function runBackend(
   res: Response,
   p: ProjectRec,
   user: UserRec,
-  level: number,
 ): Promise<void> {
   const receivePack = req.path.endsWith('/git-receive-pack');
   // The post-receive hook appends "old new ref" lines here: exactly what this push changed.
@@ -82,7 +82,7 @@ async function runBackend(
     CONTENT_TYPE: req.get('content-type') ?? '',
     REMOTE_USER: user.username,
     REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-    ...pushHookEnv(p, level, pushLog),
+    ...pushHookEnv(core, p, user, pushLog),
   });
   const optional: Array<[string, string]> = [
     ['CONTENT_LENGTH', 'content-length'],
@@ -136,24 +136,44 @@ async function runBackend(
   res.end();
 }
 
+/** What pre-receive checks for one pusher (see PUSH_CHECKS_SCRIPT in git.ts). */
+interface PushPolicy {
+  /** Developer or more in the project: may push, subject to protected branches. */
+  memberCanPush: boolean;
+  /** Branches a non-member may push to through fork MR collaboration. */
+  collaborationBranches: string[];
+  protected: Array<{ name: string; canPush: boolean; allowForcePush: boolean }>;
+  commitMessageRegex?: string;
+  rejectMessage?: string;
+}
+
+/** A member who may write code, or a collaborator on one of the project's fork MRs. */
+export function mayPushSomething(core: Core, p: ProjectRec, user: UserRec): boolean {
+  return memberLevel(p, user) >= ACCESS_LEVEL.developer || collaborationBranches(core.store, p, user).length > 0;
+}
+
 /**
- * What the pre-receive / post-receive hooks (see git.ts) read: protected branches, whether the
- * pusher may push to them, the push rule and where post-receive logs the changed refs. Shared by
- * smart HTTP and the SSH server so both enforce the same rules.
+ * What the pre-receive / post-receive hooks (see git.ts) read: what this pusher may do and where
+ * post-receive logs the changed refs. Shared by smart HTTP and the SSH server so both enforce
+ * the same rules.
  */
-export function pushHookEnv(p: ProjectRec, level: number, pushLog: string): Record<string, string> {
-  return {
-    FAKE_GITLAB_PROTECTED: [...p.protectedBranches].join(','),
-    FAKE_GITLAB_CAN_PUSH_PROTECTED: level >= ACCESS_LEVEL.maintainer ? '1' : '0',
-    FAKE_GITLAB_PUSH_LOG: pushLog,
-    // Only set when the project has a push rule: pre-receive then runs the check with node.
+export function pushHookEnv(core: Core, p: ProjectRec, user: UserRec, pushLog: string): Record<string, string> {
+  const policy: PushPolicy = {
+    memberCanPush: memberLevel(p, user) >= ACCESS_LEVEL.developer,
+    collaborationBranches: collaborationBranches(core.store, p, user),
+    protected: p.protectedBranches.map((r) => ({
+      name: r.name,
+      canPush: ruleAdmitsPush(core.store, p, user, r),
+      allowForcePush: r.allowForcePush,
+    })),
     ...(p.pushRule?.commitMessageRegex
-      ? {
-          FAKE_GITLAB_COMMIT_MESSAGE_REGEX: p.pushRule.commitMessageRegex,
-          FAKE_GITLAB_PUSH_RULE_MESSAGE: p.pushRule.rejectMessage ?? '',
-          FAKE_GITLAB_NODE: process.execPath,
-        }
+      ? { commitMessageRegex: p.pushRule.commitMessageRegex, rejectMessage: p.pushRule.rejectMessage ?? '' }
       : {}),
+  };
+  return {
+    FAKE_GITLAB_PUSH_POLICY: JSON.stringify(policy),
+    FAKE_GITLAB_NODE: process.execPath,
+    FAKE_GITLAB_PUSH_LOG: pushLog,
   };
 }
 

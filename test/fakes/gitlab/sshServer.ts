@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Server, utils, type Connection, type ParsedKey, type ServerChannel } from 'ssh2';
 import type { Core } from './core';
 import { gitEnv } from './git';
-import { newPushLogPath, pushHookEnv, readPushLog } from './smartHttp';
+import { mayPushSomething, newPushLogPath, pushHookEnv, readPushLog } from './smartHttp';
 import type { UserRec } from './store';
 import { ACCESS_LEVEL } from './types';
 
@@ -131,7 +131,7 @@ export class FakeSshServer {
     const level = p ? this.core.accessLevel(p, user) : 0;
     if (!p || level < ACCESS_LEVEL.guest) return finish(stream, 1, NOT_FOUND);
     if (level < ACCESS_LEVEL.reporter) return finish(stream, 1, 'GitLab: You are not allowed to download code from this project.');
-    if (pushing && level < ACCESS_LEVEL.developer) {
+    if (pushing && !mayPushSomething(this.core, p, user)) {
       return finish(stream, 1, 'GitLab: You are not allowed to push code to this project.');
     }
 
@@ -139,7 +139,7 @@ export class FakeSshServer {
     const env = gitEnv({
       ...extraEnv,
       GL_USERNAME: user.username,
-      ...(pushing ? pushHookEnv(p, level, pushLog) : {}),
+      ...(pushing ? pushHookEnv(this.core, p, user, pushLog) : {}),
     });
     const child = spawn('git', [service.slice('git-'.length), p.repoDir], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.on('error', () => undefined); // git may exit before reading everything

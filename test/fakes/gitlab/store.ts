@@ -1,7 +1,20 @@
 // In-memory records of the fake GitLab. Git data (branches, commits) is NOT kept here: the bare
 // repositories are the truth for that, so a real `git push` and the API always agree.
 import crypto from 'node:crypto';
-import type { AddUserOptions, ApprovalRule, FakePipelineStatus, MergeMethod, MergeRequestState, PushRule } from './types';
+import {
+  ACCESS_LEVEL,
+  type AddUserOptions,
+  type ApprovalRule,
+  type BranchAccess,
+  type FakePipelineStatus,
+  type MergeMethod,
+  type MergeRequestState,
+  type PipelineKind,
+  type PipelineMode,
+  type ProtectedBranchOptions,
+  type PushRule,
+  type Visibility,
+} from './types';
 
 export interface UserRec {
   id: number;
@@ -30,6 +43,32 @@ export interface ApprovalRuleRec {
   eligibleIds: number[];
 }
 
+/** One entry of a protected branch's push_access_levels / merge_access_levels. */
+export interface AccessRec {
+  id: number;
+  /** Role-based entries: 0 no one, 30 developers, 40 maintainers, 60 admins; null otherwise. */
+  accessLevel: number | null;
+  userId: number | null;
+  groupId: number | null;
+}
+
+export interface ProtectedBranchRec {
+  id: number;
+  /** A branch name or a wildcard such as `release/*`. */
+  name: string;
+  push: AccessRec[];
+  merge: AccessRec[];
+  allowForcePush: boolean;
+}
+
+export interface GroupRec {
+  id: number;
+  path: string;
+  name: string;
+  /** userId → access level in the group */
+  members: Map<number, number>;
+}
+
 export interface ProjectRec {
   id: number;
   /** `group/app` */
@@ -39,11 +78,15 @@ export interface ProjectRec {
   defaultBranch: string;
   /** userId → access level */
   members: Map<number, number>;
+  visibility: Visibility;
+  /** The project this is a fork of. */
+  forkedFromId: number | null;
+  pipelineMode: PipelineMode;
   approvalsRequired: number;
   /** When non-empty, replaces approvalsRequired. */
   approvalRules: ApprovalRuleRec[];
   mergeMethod: MergeMethod;
-  protectedBranches: Set<string>;
+  protectedBranches: ProtectedBranchRec[];
   onlyAllowMergeIfPipelineSucceeds: boolean;
   allowMergeOnSkippedPipeline: boolean;
   onlyAllowMergeIfAllDiscussionsAreResolved: boolean;
@@ -78,10 +121,23 @@ export interface DiscussionRec {
   notes: NoteRec[];
 }
 
+/** A test's instruction for the next merge of an MR (failNextMerge / holdNextMerge). */
+export type MergeInterference =
+  | { kind: 'fail'; message: string; answer: 200 | 422 | undefined }
+  | { kind: 'hold'; accepted: () => void; outcome: Promise<{ error: string | null }> };
+
 export interface MrRec {
   id: number;
   iid: number;
+  /** The target project, which the MR belongs to. */
   projectId: number;
+  /** Where the source branch lives: projectId, or a fork's id. */
+  sourceProjectId: number;
+  allowCollaboration: boolean;
+  /** Pushes to the source branch GitLab has not applied to the MR yet; > 0 means "checking". */
+  pendingUpdates: number;
+  /** Set by a test to make the next merge fail or wait; consumed by that merge. */
+  nextMerge: MergeInterference | null;
   title: string;
   description: string;
   state: MergeRequestState;
@@ -121,6 +177,13 @@ export interface PipelineRec {
   sha: string;
   beforeSha: string;
   ref: string;
+  kind: PipelineKind;
+  /** The MR of a merge request / merged results pipeline (in its target project). */
+  mrIid: number | null;
+  mrProjectId: number | null;
+  /** Merged results: the source head merged into targetSha to make `sha`. */
+  sourceSha: string | null;
+  targetSha: string | null;
   status: FakePipelineStatus;
   userId: number;
   createdAt: string;
@@ -164,6 +227,7 @@ export class Store {
   readonly mrs: MrRec[] = [];
   readonly pipelines: PipelineRec[] = [];
   readonly commits = new Map<string, CommitInfo>();
+  readonly groups = new Map<number, GroupRec>();
   // Distinct ranges make id/iid mix-ups in callers fail loudly instead of passing by luck.
   private nextUserId = 1;
   private nextProjectId = 1;
@@ -172,6 +236,9 @@ export class Store {
   private nextPipelineId = 101;
   private nextLabelId = 201;
   private nextApprovalRuleId = 301;
+  private nextGroupId = 401;
+  private nextProtectedBranchId = 501;
+  private nextAccessId = 601;
 
   addUser(u: AddUserOptions): UserRec {
     if (this.userByUsername(u.username)) throw new Error(`user ${u.username} exists`);
@@ -234,6 +301,13 @@ export class Store {
     return this.mrs.filter((m) => m.projectId === projectId);
   }
 
+  /** Open MRs whose source branch is `branch` of project `sourceProjectId` (forks included). */
+  openMrsFromBranch(sourceProjectId: number, branch: string): MrRec[] {
+    return this.mrs.filter(
+      (m) => m.state === 'opened' && m.sourceProjectId === sourceProjectId && m.sourceBranch === branch,
+    );
+  }
+
   mr(projectId: number, iid: number): MrRec | undefined {
     return this.mrs.find((m) => m.projectId === projectId && m.iid === iid);
   }
@@ -270,6 +344,43 @@ export class Store {
       approvalsRequired: r.approvalsRequired,
       eligibleIds: [...new Set(r.eligible.map((u) => this.requireUser(u).id))],
     }));
+  }
+
+  newGroupId(): number {
+    return this.nextGroupId++;
+  }
+
+  groupByPath(path: string): GroupRec | undefined {
+    for (const g of this.groups.values()) if (g.path === path) return g;
+    return undefined;
+  }
+
+  /** Protected branch records for these options (unknown users and groups throw). */
+  protectedBranchRules(rules: Array<string | ProtectedBranchOptions>): ProtectedBranchRec[] {
+    const access = (list: BranchAccess[] | undefined): AccessRec[] =>
+      (list ?? [{ role: 'maintainer' }]).map((a) => {
+        const id = this.nextAccessId++;
+        if ('user' in a) return { id, accessLevel: null, userId: this.requireUser(a.user).id, groupId: null };
+        if ('group' in a) {
+          const g = this.groupByPath(a.group);
+          if (!g) throw new Error(`unknown group ${a.group}`);
+          return { id, accessLevel: null, userId: null, groupId: g.id };
+        }
+        const level = { developer: ACCESS_LEVEL.developer, maintainer: ACCESS_LEVEL.maintainer, 'no one': 0, admin: 60 }[
+          a.role
+        ];
+        return { id, accessLevel: level, userId: null, groupId: null };
+      });
+    return rules.map((r) => {
+      const o: ProtectedBranchOptions = typeof r === 'string' ? { name: r } : r;
+      return {
+        id: this.nextProtectedBranchId++,
+        name: o.name,
+        push: access(o.push),
+        merge: access(o.merge),
+        allowForcePush: o.allowForcePush ?? false,
+      };
+    });
   }
 
   newPipelineId(): number {

@@ -30,6 +30,29 @@ export type FakePipelineStatus =
 export type FinalPipelineStatus = 'success' | 'failed' | 'canceled' | 'skipped';
 
 /**
+ * What a pipeline runs for, as GitLab distinguishes them:
+ * - `branch`: a push to a branch (source `push`, ref = the branch name);
+ * - `merge-request`: a merge request pipeline on the source head (source `merge_request_event`,
+ *   ref `refs/merge-requests/<iid>/head`), also called "detached";
+ * - `merged-results`: a merge request pipeline on the result of merging the source head into
+ *   the target (source `merge_request_event`, ref `refs/merge-requests/<iid>/merge`, its SHA a
+ *   merge commit that is not the source head).
+ */
+export type PipelineKind = 'branch' | 'merge-request' | 'merged-results';
+
+/**
+ * Which pipelines a push to an MR's source branch creates (the project's CI configuration):
+ * - `branch` (default, what most projects have): branch pipelines only;
+ * - `merge-request`: merge request pipelines for MR source branches, branch pipelines elsewhere
+ *   (GitLab's "MergeRequest-Pipelines" workflow rules with `$CI_OPEN_MERGE_REQUESTS when: never`);
+ * - `merged-results`: like `merge-request`, but on the merge ref (merged results pipelines);
+ *   when the MR has conflicts a detached merge request pipeline runs instead, as on GitLab;
+ * - `branch-and-merge-request`: both a branch and a merge request pipeline (the duplicate
+ *   pipelines GitLab warns about).
+ */
+export type PipelineMode = 'branch' | 'merge-request' | 'merged-results' | 'branch-and-merge-request';
+
+/**
  * Decides how a new pipeline ends. 'manual' leaves it pending until the test calls
  * `finishPipeline`; otherwise it switches to `status` after `afterMs`.
  */
@@ -37,7 +60,41 @@ export type PipelinePolicy = (p: {
   project: string;
   sha: string;
   ref: string;
+  kind: PipelineKind;
+  /** The MR a merge request / merged results pipeline runs for; null for branch pipelines. */
+  mergeRequestIid: number | null;
 }) => { status: FinalPipelineStatus; afterMs: number } | 'manual';
+
+/**
+ * How PUT .../merge refuses, which changed across GitLab versions:
+ * - `current` (default; today's docs table: 401/405/409/422): 409 SHA mismatch; 405 when not
+ *   mergeable (draft, closed, CI, approvals, threads, and conflicts / needs rebase / still
+ *   checking, see gitlab#364102); 422 "Branch cannot be merged" when the merge itself fails
+ *   (a server hook or push rule refuses, the target moved meanwhile).
+ * - `legacy` (older GitLab, as its docs described): 405 draft/closed/CI/approvals/threads; 406
+ *   "Branch cannot be merged" for conflicts, needs rebase or still checking; 409 SHA; a merge
+ *   that fails in the merge service answers 200 with the MR still open and `merge_error` set.
+ * - `latest` (newest GitLab source, where conflict and rebase checks run after the 405 check):
+ *   like `current`, but conflicts, needs rebase and still checking answer 422 too.
+ */
+export type MergeErrorStyle = 'current' | 'legacy' | 'latest';
+
+/**
+ * GitLab sends hooks from background workers: concurrently, in any order, at least once and
+ * sometimes not at all. With these set, the fake does too; rates are probabilities (0..1).
+ */
+export interface HookDeliveryOptions {
+  /** Hooks in flight at once; default 4. */
+  concurrency?: number;
+  /** Each hook waits a random 0..maxDelayMs before it is sent; default 200. */
+  maxDelayMs?: number;
+  /** Share of hooks never sent (marked `dropped`); default 0. */
+  dropRate?: number;
+  /** Share of hooks sent a second time with the same Idempotency-Key; default 0. */
+  repeatRate?: number;
+  /** PRNG seed, logged when delivery starts, so a failing run can be replayed; default random. */
+  seed?: number;
+}
 
 export interface FakeGitLabOptions {
   /** 0 (default) picks a free port. */
@@ -56,6 +113,16 @@ export interface FakeGitLabOptions {
    * ssh_url_to_repo is then ssh://git@127.0.0.1:PORT/group/app.git.
    */
   ssh?: boolean;
+  /**
+   * How long after a push to an MR's source branch GitLab takes to update the MR (its `sha`,
+   * the "update" hook, merge request pipelines), during which it reports `checking`. Default
+   * 200; 0 updates before the push answers. `flushMergeRequestUpdates()` ends the wait at once.
+   */
+  asyncMergeRequestUpdateMs?: number;
+  /** See MergeErrorStyle; default 'current'. */
+  mergeErrorStyle?: MergeErrorStyle;
+  /** Default: one hook at a time, in event order, each exactly once (see setHookDelivery). */
+  hookDelivery?: HookDeliveryOptions;
 }
 
 export interface FakeUser {
@@ -82,8 +149,9 @@ export interface AddUserOptions {
 }
 
 /**
- * A project push rule (GitLab Premium). Pushes over HTTP whose new commits' messages do not
- * match are refused by the pre-receive hook; merges through the API are refused with 405.
+ * A project push rule (GitLab Premium). Pushes over HTTP or SSH whose new commits' messages do
+ * not match are refused by the pre-receive hook; merges through the API fail in the merge
+ * itself (422 with merge_error, or 200 with merge_error in the legacy style).
  */
 export interface PushRule {
   /** JavaScript RegExp source, tested against the whole commit message (trailing newlines removed). */
@@ -103,18 +171,49 @@ export interface ApprovalRule {
   eligible: string[];
 }
 
+/** Who a protected branch rule lets push or merge (GitLab's allowed_to_push / allowed_to_merge). */
+export type BranchAccess =
+  /** Everyone with at least this role (GitLab offers developer, maintainer), or nobody. */
+  | { role: 'developer' | 'maintainer' | 'no one' | 'admin' }
+  /** One user (GitLab Premium), who must still be a Developer or more in the project. */
+  | { user: string }
+  /** The members of a group with Developer or more there (GitLab Premium), by group path. */
+  | { group: string };
+
+/**
+ * A protected branch rule; `name` may be a wildcard (`release/*`). GitLab's defaults when a
+ * branch is protected: maintainers may push and merge, nobody may force-push.
+ */
+export interface ProtectedBranchOptions {
+  name: string;
+  /** Default [{ role: 'maintainer' }]. */
+  push?: BranchAccess[];
+  /** Default [{ role: 'maintainer' }]. */
+  merge?: BranchAccess[];
+  /** Default false. */
+  allowForcePush?: boolean;
+}
+
+/** 'internal': every signed-in user may read it (code, MRs), as on GitLab. */
+export type Visibility = 'private' | 'internal';
+
 export interface AddProjectOptions {
   /** Default `main`. */
   defaultBranch?: string;
   members?: Record<string, Role>;
+  /** Default 'private'. */
+  visibility?: Visibility;
   /** Approvals needed before merging; default 0 (GitLab's default). Ignored while approvalRules exist. */
   approvalsRequired?: number;
   /** Approval rules; when any exist, they alone decide what approvals an MR needs. Default none. */
   approvalRules?: ApprovalRule[];
   /** Default 'merge'. */
   mergeMethod?: MergeMethod;
-  /** Pushing needs maintainer, force-pushing and deleting are refused. Default: [defaultBranch]. */
-  protectedBranches?: string[];
+  /**
+   * Protected branch rules; a plain name means GitLab's defaults (maintainers push and merge, no
+   * force-push). Deleting a protected branch over git is always refused. Default: [defaultBranch].
+   */
+  protectedBranches?: Array<string | ProtectedBranchOptions>;
   /** Content of the initial commit; default a README.md. */
   files?: Record<string, string>;
   /** "Pipelines must succeed"; default true. */
@@ -131,6 +230,8 @@ export interface AddProjectOptions {
    */
   approvalResetDelayMs?: number;
   pushRule?: PushRule;
+  /** Which pipelines pushes create; default 'branch'. */
+  pipelines?: PipelineMode;
 }
 
 /** What `FakeGitLab.setProjectOption` may change after creation; `pushRule: null` removes it. */
@@ -146,12 +247,16 @@ export type ProjectSettings = Partial<
     | 'onlyAllowMergeIfAllDiscussionsAreResolved'
     | 'allowMergeOnSkippedPipeline'
     | 'protectedBranches'
+    | 'pipelines'
+    | 'visibility'
   >
 > & { pushRule?: PushRule | null };
 
 export interface FakeProject {
   id: number;
   path: string;
+  /** The project this one is a fork of; null when it is not a fork. */
+  forkedFrom: string | null;
   defaultBranch: string;
   webUrl: string;
   /** Clone URL without credentials, like GitLab's http_url_to_repo. */
@@ -183,6 +288,16 @@ export interface CreateMergeRequestOptions {
   description?: string;
   /** Label titles; labels the project does not have yet are created. */
   labels?: string[];
+  /**
+   * For a fork MR: the fork the source branch lives in (the MR itself belongs to the target
+   * project, the one `createMergeRequest` is called on). Default: the target project.
+   */
+  sourceProject?: string;
+  /**
+   * "Allow commits from members who can merge to the target branch" (fork MRs only, as on
+   * GitLab); default false.
+   */
+  allowCollaboration?: boolean;
 }
 
 export type MergeRequestState = 'opened' | 'closed' | 'merged' | 'locked';
@@ -197,7 +312,13 @@ export interface FakeMergeRequest {
   draft: boolean;
   sourceBranch: string;
   targetBranch: string;
+  /** Path of the project the source branch lives in (the fork for fork MRs). */
+  sourceProject: string;
+  allowCollaboration: boolean;
+  /** The source head as the MR shows it (GitLab's `sha`); it lags a push for a moment. */
   headSha: string;
+  /** A push to the source branch has not reached the MR yet (see asyncMergeRequestUpdateMs). */
+  updatePending: boolean;
   author: string;
   assignees: string[];
   approvedBy: string[];
@@ -231,6 +352,15 @@ export interface FakePipeline {
   project: string;
   sha: string;
   ref: string;
+  kind: PipelineKind;
+  /** GitLab's pipeline `source`: `push` for branch pipelines, else `merge_request_event`. */
+  source: 'push' | 'merge_request_event';
+  /** The MR of a merge request / merged results pipeline; null for branch pipelines. */
+  mergeRequestIid: number | null;
+  /** Merged results: the source head that was merged (the pipeline's `sha` is the merge). */
+  sourceSha: string | null;
+  /** Merged results: the target head it was merged into. */
+  targetSha: string | null;
   status: FakePipelineStatus;
   webUrl: string;
   createdAt: string;
@@ -264,6 +394,23 @@ export interface WebhookDelivery {
   /** HTTP status of the receiver's answer; null until sent, or when sending failed. */
   status: number | null;
   error?: string;
-  /** Set when this delivery repeats an earlier one (same Idempotency-Key). */
+  /** Set when a test asked for this delivery again (`redeliver`; same Idempotency-Key). */
   redeliveryOf?: number;
+  /** Set when the fake sent an earlier delivery a second time by itself (chaos delivery). */
+  duplicateOf?: number;
+  /** Never sent: GitLab lost it (chaos delivery's dropRate). */
+  dropped?: boolean;
+}
+
+/** One REST request the fake answered, oldest first (see FakeGitLab.apiRequests). */
+export interface ApiRequestRecord {
+  method: string;
+  /** Path under /api/v4, without the query, e.g. `/projects/group%2Fapp/merge_requests/1/merge`. */
+  path: string;
+  status: number;
+}
+
+export interface AddGroupOptions {
+  /** Members and their role in the group. */
+  members?: Record<string, Role>;
 }

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createMergeQueueActivities, mergeQueueSettings } from '../../../src/activities/mergeQueue';
-import type { MergeQueueActivities } from '../../../src/activities/types';
+import { createActivities, mergeQueueSettings, type ShepherdActivities } from '../../../src/activities';
 import type { MergeRequestRef } from '../../../src/domain/types';
 import type { RebaseResult as RebaseOutcome } from '../../../src/activities/types';
 import { GitLabForge } from '../../../src/forges/gitlab';
@@ -19,7 +18,7 @@ import { FakeGitLab, type FakeUser } from '../../fakes/gitlab';
 let gitlab: FakeGitLab;
 let bot: FakeUser;
 let cacheDir: string;
-let acts: MergeQueueActivities;
+let acts: ShepherdActivities;
 const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 let n = 0;
 
@@ -29,7 +28,7 @@ beforeAll(async () => {
   gitlab.addUser({ username: 'alice', name: 'Alice' });
   cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shepherd-acts-'));
   const forge = new GitLabForge({ url: gitlab.url, token: bot.token });
-  acts = createMergeQueueActivities({
+  acts = createActivities({
     forges: { gitlab: forge },
     git: new GitWorkspace({ cacheDir, gitTimeoutMs: 60_000, committer: { name: 'Shepherd', email: 'shepherd@localhost' } }),
     authenticatedCloneUrl: async (_kind, project) => withToken(await forge.httpCloneUrl(project), bot.token),
@@ -78,9 +77,10 @@ test('a retried merge after a successful merge does not merge again', async () =
   const rebased: RebaseOutcome = await env.run(acts.rebaseMergeRequest, { ref, sourceBranch: 'feature', targetBranch: 'main', expectedSourceSha: head });
   if (rebased.kind !== 'pushed') throw new Error(`unexpected ${rebased.kind}`);
   gitlab.finishPipeline(ref.project, rebased.sha, 'success');
-  await expect(env.run(acts.mergeMergeRequest, { ref, sha: rebased.sha })).resolves.toMatchObject({ kind: 'merged' });
+  await gitlab.mergeRequestUpdatesDone(); // GitLab has caught up with the push and checked mergeability
+  await expect(env.run(acts.merge, { ref, sha: rebased.sha })).resolves.toMatchObject({ kind: 'merged' });
   const mainAfterMerge = gitlab.branchHead(ref.project, 'main');
-  await expect(env.run(acts.mergeMergeRequest, { ref, sha: rebased.sha })).resolves.toMatchObject({ kind: 'merged' });
+  await expect(env.run(acts.merge, { ref, sha: rebased.sha })).resolves.toMatchObject({ kind: 'merged' });
   expect(gitlab.branchHead(ref.project, 'main')).toBe(mainAfterMerge);
 });
 
@@ -107,4 +107,25 @@ test('an unknown merge request fails at once (not retried) with a clear reason',
     nonRetryable: true,
     type: 'ForgeNotFound',
   });
+});
+
+test("only the bot's own notes count as already posted: someone quoting its marker does not silence it", async () => {
+  const { ref } = await assignedMergeRequest();
+  const key = 'merge:job:7:ci-failed';
+  // Alice quotes the bot's hidden marker (copied from an earlier comment, say).
+  gitlab.comment(ref.project, ref.iid, 'alice', `> I couldn't merge this\n> <!-- shepherd:${key} -->`);
+  await env.run(acts.commentOnce, { ref, key, body: 'CI failed.' });
+  const fromBot = gitlab.notes(ref.project, ref.iid).filter((x) => !x.system && x.author === 'shepherd-bot');
+  expect(fromBot).toHaveLength(1);
+  expect(fromBot[0].body).toContain('CI failed.');
+});
+
+test('a retried rebase after its push went through recognises its own push even if the target moved since', async () => {
+  const { ref, head } = await assignedMergeRequest();
+  const args = { ref, sourceBranch: 'feature', targetBranch: 'main', expectedSourceSha: head };
+  const first: RebaseOutcome = await env.run(acts.rebaseMergeRequest, args);
+  expect(first.kind).toBe('pushed');
+  await gitlab.commit(ref.project, 'main', { files: { 'later.txt': 'later\n' }, message: 'Someone merges meanwhile', author: 'alice' });
+  const second = await env.run(acts.rebaseMergeRequest, args);
+  expect(second).toEqual(first);
 });

@@ -81,7 +81,7 @@ test('ssh_url_to_repo is the ssh:// URL with the port; sshUrl agrees', async () 
   expect(fake.sshUrl(project)).toBe(body.ssh_url_to_repo);
 });
 
-test('clone and push over SSH; the push creates a pipeline and moves the MR head', async () => {
+test('clone and push over SSH; the push creates a pipeline and (a moment later) moves the MR head', async () => {
   const project = newProject();
   const dir = await clone(project, 'dev');
   expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toBe('# hello\n');
@@ -97,6 +97,7 @@ test('clone and push over SSH; the push creates a pipeline and moves the MR head
   const mr = fake.createMergeRequest(project, { sourceBranch: 'feature', title: 'Feature', author: 'dev' });
   const second = await commitFile(dir, 'b.txt', 'b\n', 'Add b');
   await git(['push', '--quiet', 'origin', 'feature'], { cwd: dir, env: sshEnv(keys.dev) });
+  await fake.mergeRequestUpdatesDone(); // GitLab applies the push to the MR in the background
   expect(fake.mergeRequest(project, mr.iid).headSha).toBe(second);
   expect(fake.pipelines(project).map((p) => p.sha)).toEqual([first, second]);
 });

@@ -52,12 +52,12 @@ test('approvals follow the rules: each rule needs its own approvers before the m
     approvedBy: [expect.objectContaining({ username: 'bob' })],
     eligibleApprovers: ['sam'],
   });
-  await expect(forge.merge(PROJECT, iid, sha)).resolves.toMatchObject({ kind: 'not-allowed' });
+  await expect(forge.merge(PROJECT, iid, sha)).resolves.toMatchObject({ kind: 'not-mergeable', reason: 'approvals' });
 
   // A second Backend approval does not satisfy Security.
   fake.approve(PROJECT, iid, 'carol');
   await expect(forge.getApprovals(PROJECT, iid)).resolves.toMatchObject({ left: 1, eligibleApprovers: ['sam'] });
-  await expect(forge.merge(PROJECT, iid, sha)).resolves.toMatchObject({ kind: 'not-allowed' });
+  await expect(forge.merge(PROJECT, iid, sha)).resolves.toMatchObject({ kind: 'not-mergeable', reason: 'approvals' });
 
   fake.approve(PROJECT, iid, 'sam');
   await expect(forge.getApprovals(PROJECT, iid)).resolves.toMatchObject({ left: 0, eligibleApprovers: [] });

@@ -130,28 +130,29 @@ async function pushCommit(
 }
 
 describe('members and protected branches', () => {
-  test('memberAccessLevel is the effective level, 0 for non-members and unknown users', async () => {
+  test('mayRequest: active Developers and up; not reporters, non-members, unknown users or invisible projects', async () => {
     const project = newProject();
-    await expect(forge.memberAccessLevel(project, 'alice')).resolves.toBe(30);
-    await expect(forge.memberAccessLevel(project, 'shepherd-bot')).resolves.toBe(40);
-    await expect(forge.memberAccessLevel(project, 'carol')).resolves.toBe(20);
-    await expect(forge.memberAccessLevel(project, 'dave')).resolves.toBe(0);
-    await expect(forge.memberAccessLevel(project, 'no-such-user')).resolves.toBe(0);
+    await expect(forge.mayRequest(project, 'alice')).resolves.toBe(true);
+    await expect(forge.mayRequest(project, 'shepherd-bot')).resolves.toBe(true);
+    await expect(forge.mayRequest(project, 'carol')).resolves.toBe(false); // reporter
+    await expect(forge.mayRequest(project, 'dave')).resolves.toBe(false);
+    await expect(forge.mayRequest(project, 'no-such-user')).resolves.toBe(false);
     fake.setMember(project, 'dave', 'owner');
-    await expect(forge.memberAccessLevel(project, 'dave')).resolves.toBe(50);
-    // A project the bot cannot see is an error, not "nobody is a member".
-    fake.addProject(`hidden/p${projectCount}`, { members: { alice: 'owner' } });
-    expect((await rejection(forge.memberAccessLevel(`hidden/p${projectCount}`, 'alice'))).kind).toBe('not-found');
+    await expect(forge.mayRequest(project, 'dave')).resolves.toBe(true);
+    fake.addProject(`hidden/p${++projectCount}`, { members: { alice: 'owner' } });
+    await expect(forge.mayRequest(`hidden/p${projectCount}`, 'alice')).resolves.toBe(false);
   });
 
-  test('isProtectedBranch: exact names, wildcard rules, and changes after creation', async () => {
+  test('mayPush: protected main only for maintainers, wildcard rules too, and the git side agrees', async () => {
     const project = newProject();
-    await expect(forge.isProtectedBranch(project, 'main')).resolves.toBe(true);
-    await expect(forge.isProtectedBranch(project, 'feature/x')).resolves.toBe(false);
+    await expect(forge.mayPush(project, 'alice', 'main')).resolves.toBe(false);
+    await expect(forge.mayPush(project, 'shepherd-bot', 'main')).resolves.toBe(true);
+    await expect(forge.mayPush(project, 'alice', 'feature/x')).resolves.toBe(true);
+    await expect(forge.mayPush(project, 'carol', 'feature/x')).resolves.toBe(false); // reporter
     fake.setProjectOption(project, { protectedBranches: ['main', 'release/*'] });
-    await expect(forge.isProtectedBranch(project, 'release/1.0')).resolves.toBe(true);
-    await expect(forge.isProtectedBranch(project, 'release/1.0/hotfix')).resolves.toBe(true);
-    await expect(forge.isProtectedBranch(project, 'releases')).resolves.toBe(false);
+    await expect(forge.mayPush(project, 'alice', 'release/1.0')).resolves.toBe(false);
+    await expect(forge.mayPush(project, 'alice', 'release/1.0/hotfix')).resolves.toBe(false);
+    await expect(forge.mayPush(project, 'alice', 'releases')).resolves.toBe(true);
     // The fake's git side agrees: a developer may not push to a wildcard-protected branch.
     await fake.commit(project, 'release/2.0', { files: { 'r.txt': 'r\n' }, message: 'r', author: 'shepherd-bot' });
     const push = await pushCommit(project, 'alice', 'release/2.0', 'Touch release');
@@ -220,7 +221,7 @@ describe('impersonation', () => {
     await expect(forge.getApprovals(project, iid)).resolves.toMatchObject({ left: 0 });
 
     const stale = await rejection(adminForge.approveAs(project, iid, 'erin', 'f'.repeat(40)));
-    expect(stale).toMatchObject({ kind: 'invalid', status: 409 });
+    expect(stale).toMatchObject({ kind: 'head-moved', status: 409 });
     expect(stale.message).toContain('SHA does not match HEAD of source branch');
     // The author may not approve (GitLab's default): 401 that is not "already approved".
     expect(await rejection(adminForge.approveAs(project, iid, 'alice'))).toMatchObject({
@@ -242,7 +243,9 @@ describe('approvals reset on push', () => {
     fake.approve(project, iid, 'bob');
     const push = await pushCommit(project, 'shepherd-bot', 'feature', 'Bot update');
     expect(push.code).toBe(0);
-    expect(fake.mergeRequest(project, iid)).toMatchObject({ headSha: push.sha, approvedBy: [] });
+    expect(fake.mergeRequest(project, iid).approvedBy).toEqual([]);
+    await fake.mergeRequestUpdatesDone();
+    expect(fake.mergeRequest(project, iid).headSha).toBe(push.sha);
     await expect(forge.getApprovals(project, iid)).resolves.toMatchObject({ left: 1, approvedBy: [] });
     expect(fake.notes(project, iid).map((n) => n.body)).toContain('reset approvals from @bob by pushing to the branch');
 
@@ -279,7 +282,7 @@ describe('remote rebase', () => {
       author: 'erin',
     });
     await expect(forge.getMergeRequest(project, iid)).resolves.toMatchObject({
-      detailedMergeStatus: 'need_rebase',
+      mergeability: 'needs-rebase',
       rebaseInProgress: false,
       mergeError: null,
     });
@@ -291,7 +294,7 @@ describe('remote rebase', () => {
       () => forge.getMergeRequest(project, iid),
       (mr) => !mr.rebaseInProgress,
     );
-    expect(done).toMatchObject({ mergeError: null, detailedMergeStatus: 'mergeable' });
+    expect(done).toMatchObject({ mergeError: null, mergeability: 'mergeable' });
     expect(done.headSha).not.toBe(oldHead);
     expect(fake.branchHead(project, 'feature')).toBe(done.headSha);
 
@@ -327,7 +330,7 @@ describe('remote rebase', () => {
       () => forge.getMergeRequest(project, iid),
       (mr) => !mr.rebaseInProgress,
     );
-    expect(done).toMatchObject({ headSha: sha, mergeError: REBASE_ERROR, detailedMergeStatus: 'conflict' });
+    expect(done).toMatchObject({ headSha: sha, mergeError: REBASE_ERROR, mergeability: 'conflict' });
     expect(fake.branchHead(project, 'feature')).toBe(sha);
     expect(fake.mergeRequest(project, iid).mergeError).toBe(REBASE_ERROR);
     expect(fake.pipelines(project)).toHaveLength(pipelinesBefore);
@@ -364,13 +367,13 @@ describe('push rules', () => {
     expect(custom.stderr).toContain('GitLab: Say OK first.');
   });
 
-  test('a merge whose commits break the push rule is refused (405) with merge_error', async () => {
+  test('a merge whose commits break the push rule is refused (422) with merge_error', async () => {
     const project = newProject({ onlyAllowMergeIfPipelineSucceeds: false, mergeMethod: 'ff' });
     const { iid, sha } = await openMr(project); // "Add feature"
     fake.setProjectOption(project, { pushRule: { commitMessageRegex: '^JIRA-\\d+' } });
     const mainBefore = fake.branchHead(project, 'main');
     const result = await forge.merge(project, iid, sha);
-    expect(result).toEqual({ kind: 'not-allowed', message: "Commit message does not follow the pattern '^JIRA-\\d+'" });
+    expect(result).toEqual({ kind: 'refused', message: "Commit message does not follow the pattern '^JIRA-\\d+'" });
     expect(fake.branchHead(project, 'main')).toBe(mainBefore);
     await expect(forge.getMergeRequest(project, iid)).resolves.toMatchObject({
       state: 'opened',

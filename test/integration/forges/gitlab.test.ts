@@ -140,6 +140,7 @@ describe('merge requests', () => {
       labels: ['ux', 'api'],
     });
     const mr = await forge.getMergeRequest(project, iid);
+    const [pipeline] = fake.pipelines(project).filter((p) => p.sha === sha);
     expect(mr).toEqual({
       project,
       iid,
@@ -155,7 +156,9 @@ describe('merge requests', () => {
       assignees: ['bob'],
       squash: true,
       blockingDiscussionsResolved: true,
-      detailedMergeStatus: 'draft_status',
+      mergeability: 'blocked',
+      allowCollaboration: false,
+      headPipeline: { id: pipeline.id, sha, ref: 'feature', status: 'pending', webUrl: pipeline.webUrl },
       labels: ['api', 'ux'],
       rebaseInProgress: false,
       mergeError: null,
@@ -284,60 +287,61 @@ describe('merge', () => {
     expect(push.body).toMatchObject({ ref: 'refs/heads/main', before: mainBefore, user_username: 'shepherd-bot' });
     await fake.waitForPipeline(project, (p) => p.sha === mergeSha && p.ref === 'main', 5000);
 
-    // Merging it again is refused like GitLab does (405), not thrown.
-    await expect(forge.merge(project, iid, sha)).resolves.toMatchObject({ kind: 'not-allowed' });
+    // Merging it again is refused like GitLab does (405), not thrown, and says why.
+    await expect(forge.merge(project, iid, sha)).resolves.toMatchObject({ kind: 'not-mergeable', reason: 'merged' });
   });
 
-  test('a stale sha is sha-mismatch and leaves the target alone', async () => {
+  test('a stale sha is head-moved and leaves the target alone', async () => {
     const project = newProject();
     const { iid, sha: old } = await openMr(project);
     const fresh = await commitAs('alice', project, 'feature', { 'more.txt': 'more\n' });
+    await fake.mergeRequestUpdatesDone();
     expect(fake.mergeRequest(project, iid).headSha).toBe(fresh);
     fake.finishPipeline(project, fresh, 'success');
     const mainBefore = fake.branchHead(project, 'main');
 
     const result = await forge.merge(project, iid, old);
     expect(result).toEqual({
-      kind: 'sha-mismatch',
+      kind: 'head-moved',
       message: expect.stringContaining('SHA does not match HEAD of source branch'),
     });
     expect(fake.branchHead(project, 'main')).toBe(mainBefore);
     expect(fake.mergeRequest(project, iid).state).toBe('opened');
   });
 
-  test('not-allowed while the pipeline runs, as a draft, with an open thread or missing approvals', async () => {
+  test('not-mergeable, with the reason, while draft, with an open thread, while CI runs or fails, without approvals', async () => {
     const project = newProject({ approvalsRequired: 1 });
     const { iid, sha } = await openMr(project, { draft: true });
 
     const reason = async (): Promise<string> => {
       const r = await forge.merge(project, iid, sha);
-      expect(r.kind).toBe('not-allowed');
-      return (await forge.getMergeRequest(project, iid)).detailedMergeStatus;
+      return r.kind === 'not-mergeable' ? r.reason : r.kind;
     };
-    expect(await reason()).toBe('draft_status');
+    expect(await reason()).toBe('draft');
     fake.setDraft(project, iid, false);
     fake.addDiscussion(project, iid, { author: 'bob' });
-    expect(await reason()).toBe('discussions_not_resolved');
+    expect(await reason()).toBe('discussions');
     fake.resolveDiscussions(project, iid);
-    expect(await reason()).toBe('ci_still_running');
+    expect(await reason()).toBe('ci'); // still running
     fake.finishPipeline(project, sha, 'failed');
-    expect(await reason()).toBe('ci_must_pass');
+    expect(await reason()).toBe('ci');
     fake.finishPipeline(project, sha, 'success');
-    expect(await reason()).toBe('not_approved');
+    expect(await reason()).toBe('approvals');
+    await expect(forge.getMergeRequest(project, iid)).resolves.toMatchObject({ mergeability: 'blocked' });
     fake.approve(project, iid, 'bob');
-    expect((await forge.getMergeRequest(project, iid)).detailedMergeStatus).toBe('mergeable');
+    expect((await forge.getMergeRequest(project, iid)).mergeability).toBe('mergeable');
     await expect(forge.merge(project, iid, sha)).resolves.toMatchObject({ kind: 'merged' });
   });
 
-  test('fast-forward project: when the target moved the MR cannot be merged (406)', async () => {
+  test('fast-forward project: when the target moved the MR needs a rebase first', async () => {
     const project = newProject({ mergeMethod: 'ff', onlyAllowMergeIfPipelineSucceeds: false });
     const { iid, sha } = await openMr(project);
     await commitAs('shepherd-bot', project, 'main', { 'other.txt': 'other\n' });
     const mainBefore = fake.branchHead(project, 'main');
 
     const result = await forge.merge(project, iid, sha);
-    expect(result).toEqual({ kind: 'cannot-merge', message: 'Branch cannot be merged' });
-    expect((await forge.getMergeRequest(project, iid)).detailedMergeStatus).toBe('need_rebase');
+    expect(result).toMatchObject({ kind: 'not-mergeable', reason: 'needs-rebase' });
+    expect((await forge.getMergeRequest(project, iid)).mergeability).toBe('needs-rebase');
     expect(fake.branchHead(project, 'main')).toBe(mainBefore);
   });
 
@@ -348,12 +352,12 @@ describe('merge', () => {
     expect(fake.branchHead(project, 'main')).toBe(sha);
   });
 
-  test('conflicting changes cannot be merged (406)', async () => {
+  test('conflicting changes are not mergeable: conflict', async () => {
     const project = newProject({ onlyAllowMergeIfPipelineSucceeds: false });
     const { iid, sha } = await openMr(project, { files: { 'README.md': 'ours\n' } });
     await commitAs('shepherd-bot', project, 'main', { 'README.md': 'theirs\n' });
-    await expect(forge.merge(project, iid, sha)).resolves.toMatchObject({ kind: 'cannot-merge' });
-    expect((await forge.getMergeRequest(project, iid)).detailedMergeStatus).toBe('conflict');
+    await expect(forge.merge(project, iid, sha)).resolves.toMatchObject({ kind: 'not-mergeable', reason: 'conflict' });
+    expect((await forge.getMergeRequest(project, iid)).mergeability).toBe('conflict');
   });
 
   test('squash merges put one squash commit under the merge commit', async () => {
@@ -364,6 +368,7 @@ describe('merge', () => {
       message: 'second',
       author: 'alice',
     });
+    await fake.mergeRequestUpdatesDone();
     const base = fake.log(project, 'main', 1)[0].sha;
     const result = await forge.merge(project, iid, head);
     expect(result.kind).toBe('merged');

@@ -76,6 +76,7 @@ test('rebaseAndPush over SSH with sshKeyFile pushes the rebased branch (MR head 
   const pushed = outcome.kind === 'pushed' ? outcome.sha : '';
   expect(pushed).not.toBe(source);
   expect(fake.branchHead(project, 'feature')).toBe(pushed);
+  await fake.mergeRequestUpdatesDone(); // GitLab updates the MR after the push, asynchronously
   expect(fake.mergeRequest(project, iid).headSha).toBe(pushed);
   expect(fake.pipelines(project).map((p) => p.sha)).toContain(pushed);
   // The host key was recorded (accept-new) next to the clones (host names may be hashed).

@@ -356,3 +356,154 @@ describe('GitWorkspace.rebaseAndPush (real git)', () => {
     expect(redactUrl('https://user:p@ss@host/x and ssh://git@host/y')).toBe('https://***@host/x and ssh://***@host/y');
   });
 });
+
+describe('GitWorkspace.rebaseAndPush recognises its own earlier push after the target moved on', () => {
+  /** The developer moves the target branch on the forge (another MR merged meanwhile). */
+  function moveTarget(forge: Forge, file: string): string {
+    git(forge.dev, ['checkout', '-q', 'main']);
+    git(forge.dev, ['pull', '-q', '--ff-only', 'origin', 'main']);
+    const moved = commit(forge.dev, file, `${file}\n`, `another MR: ${file}`);
+    git(forge.dev, ['push', '-q', 'origin', 'main']);
+    return moved;
+  }
+
+  test.each<[string, Partial<RebaseRequest>]>([
+    ['rebase', {}],
+    ['rebase with message rewriting', { rewriteMessage: (m, i, n) => `${m.trimEnd()}\n\nPart-of: !7 (${i + 1}/${n})\n` }],
+    ['merge', { strategy: 'merge' }],
+  ])('%s: the retry answers pushed with the old target and pushes nothing', async (_name, extra) => {
+    const forge = divergedForge();
+    const first = await workspace().ws.rebaseAndPush(request(forge, forge.feature, extra));
+    expect(first).toMatchObject({ kind: 'pushed', targetSha: forge.main });
+    const pushedHead = remoteHead(forge, 'feature');
+    const moved = moveTarget(forge, 'later.txt');
+    const featurePushes = (): string[] => pushes(forge).filter((line) => line.endsWith(' refs/heads/feature'));
+    expect(featurePushes()).toHaveLength(1);
+
+    // The same request again, on this worker and on a fresh one: still our push, built on the old target.
+    const { ws } = workspace();
+    expect(await ws.rebaseAndPush(request(forge, forge.feature, extra))).toEqual(first);
+    expect(await workspace().ws.rebaseAndPush(request(forge, forge.feature, extra))).toEqual(first);
+    // Twice moved, and moved in a way that now conflicts with the MR's files: still recognised.
+    moveTarget(forge, 'f1.txt');
+    expect(await ws.rebaseAndPush(request(forge, forge.feature, extra))).toEqual(first);
+
+    expect(remoteHead(forge, 'feature')).toBe(pushedHead);
+    expect(remoteHead(forge, 'main')).not.toBe(moved); // the second move landed too
+    expect(featurePushes()).toHaveLength(1); // nothing pushed by the retries
+  });
+
+  test('a foreign push on top of our push is still source-moved after the target moved', async () => {
+    const forge = divergedForge();
+    const first = await workspace().ws.rebaseAndPush(request(forge, forge.feature));
+    if (first.kind !== 'pushed') throw new Error(`expected pushed, got ${first.kind}`);
+    moveTarget(forge, 'later.txt');
+    git(forge.dev, ['fetch', '-q', 'origin']);
+    git(forge.dev, ['checkout', '-q', '-B', 'feature', 'origin/feature']);
+    const foreign = commit(forge.dev, 'dev.txt', 'more work\n', 'f3');
+    git(forge.dev, ['push', '-q', 'origin', 'feature']);
+    const before = pushes(forge).length;
+
+    expect(await workspace().ws.rebaseAndPush(request(forge, forge.feature))).toEqual({ kind: 'source-moved', actualSha: foreign });
+    expect(await workspace().ws.rebaseAndPush(request(forge, forge.feature, { strategy: 'merge' }))).toEqual({
+      kind: 'source-moved',
+      actualSha: foreign,
+    });
+    expect(remoteHead(forge, 'feature')).toBe(foreign);
+    expect(pushes(forge)).toHaveLength(before);
+  });
+
+  test('a developer rebasing the same commits onto an older target is source-moved, not ours', async () => {
+    const forge = divergedForge();
+    moveTarget(forge, 'later.txt');
+    // The developer rebases onto the first target commit they had, as themselves.
+    git(forge.dev, ['checkout', '-q', '-B', 'feature', forge.feature]);
+    git(forge.dev, ['rebase', '-q', forge.main], { GIT_COMMITTER_DATE: `@${(clock += 60)} +0000` });
+    git(forge.dev, ['push', '-q', '--force', 'origin', 'feature']);
+    const theirs = remoteHead(forge, 'feature');
+    expect(git(forge.bare, ['rev-parse', 'feature~2'])).toBe(forge.main);
+
+    expect(await workspace().ws.rebaseAndPush(request(forge, forge.feature))).toEqual({ kind: 'source-moved', actualSha: theirs });
+    expect(remoteHead(forge, 'feature')).toBe(theirs);
+  });
+});
+
+describe('GitWorkspace.rebaseAndPush for a merge request from a fork', () => {
+  /** The target project's repo (main moved) and a fork of it holding the feature branch only. */
+  function forkedForge(): { upstream: Forge; fork: Forge; feature: string; main: string } {
+    const upstream = makeForge();
+    commit(upstream.dev, 'a.txt', 'base\n', 'c1');
+    git(upstream.dev, ['push', '-q', 'origin', 'main']);
+    const fork = makeForge();
+    git(fork.dev, ['fetch', '-q', upstream.bare, 'main']);
+    git(fork.dev, ['checkout', '-q', '-b', 'feature', 'FETCH_HEAD']);
+    commit(fork.dev, 'f1.txt', 'one\n', 'f1');
+    const feature = commit(fork.dev, 'f2.txt', 'two\n', 'f2');
+    git(fork.dev, ['push', '-q', 'origin', 'feature']);
+    const main = commit(upstream.dev, 'm.txt', 'main moved\n', 'c2');
+    git(upstream.dev, ['push', '-q', 'origin', 'main']);
+    for (const f of [upstream, fork]) fs.rmSync(f.pushLog, { force: true });
+    return { upstream, fork, feature, main };
+  }
+
+  function forkRequest(f: { upstream: Forge; fork: Forge }, expected: string, extra: Partial<RebaseRequest> = {}): RebaseRequest {
+    return { ...request(f.upstream, expected), sourceRemoteUrl: `file://${f.fork.bare}`, ...extra };
+  }
+
+  test('rebases the fork branch onto the target project and pushes it to the fork only', async () => {
+    const f = forkedForge();
+    const { ws, cacheDir } = workspace();
+    const outcome = await ws.rebaseAndPush(forkRequest(f, f.feature));
+    expect(outcome).toEqual({ kind: 'pushed', sha: expect.any(String), targetSha: f.main });
+    if (outcome.kind !== 'pushed') throw new Error('unreachable');
+
+    expect(remoteHead(f.fork, 'feature')).toBe(outcome.sha);
+    expect(git(f.fork.bare, ['rev-parse', 'feature~2'])).toBe(f.main);
+    expect(git(f.fork.bare, ['log', '--format=%s', '-2', 'feature']).split('\n')).toEqual(['f2', 'f1']);
+    expect(pushes(f.fork)).toHaveLength(1);
+    expect(pushes(f.upstream)).toHaveLength(0);
+    expect(() => git(f.upstream.bare, ['rev-parse', '--verify', '--quiet', 'refs/heads/feature'])).toThrow();
+    expectCleanCache(cacheDir);
+
+    // Retried, also on a worker that has not seen the fork: recognised, nothing pushed.
+    expect(await ws.rebaseAndPush(forkRequest(f, f.feature))).toEqual(outcome);
+    expect(await workspace().ws.rebaseAndPush(forkRequest(f, f.feature))).toEqual(outcome);
+    expect(pushes(f.fork)).toHaveLength(1);
+
+    // The same cache then serves a merge request of the target project itself.
+    git(f.upstream.dev, ['checkout', '-q', '-b', 'own', 'main']);
+    const own = commit(f.upstream.dev, 'o.txt', 'own\n', 'o1');
+    git(f.upstream.dev, ['push', '-q', 'origin', 'own']);
+    expect(await ws.rebaseAndPush(request(f.upstream, own, { sourceBranch: 'own' }))).toEqual({
+      kind: 'up-to-date',
+      sha: own,
+      targetSha: f.main,
+    });
+  });
+
+  test('the source branch and the lease are the fork’s', async () => {
+    const f = forkedForge();
+    // The target project has a branch of the same name, elsewhere: it must not be used.
+    git(f.upstream.dev, ['checkout', '-q', '-b', 'feature', 'main']);
+    commit(f.upstream.dev, 'decoy.txt', 'decoy\n', 'decoy');
+    git(f.upstream.dev, ['push', '-q', 'origin', 'feature']);
+    const decoy = remoteHead(f.upstream, 'feature');
+
+    let foreign = '';
+    const { ws } = workspace({
+      beforePush: () => {
+        git(f.fork.dev, ['checkout', '-q', 'feature']);
+        foreign = commit(f.fork.dev, 'late.txt', 'late\n', 'f3');
+        git(f.fork.dev, ['push', '-q', 'origin', 'feature']);
+      },
+    });
+    expect(await ws.rebaseAndPush(forkRequest(f, f.feature))).toEqual({ kind: 'source-moved', actualSha: foreign });
+    expect(remoteHead(f.fork, 'feature')).toBe(foreign);
+    expect(remoteHead(f.upstream, 'feature')).toBe(decoy);
+
+    expect(await workspace().ws.rebaseAndPush(forkRequest(f, f.feature, { sourceBranch: 'gone' }))).toEqual({
+      kind: 'missing-branch',
+      branch: 'gone',
+    });
+  });
+});

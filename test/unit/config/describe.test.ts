@@ -45,6 +45,8 @@ describe('describeConfig', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^git-timeout\s+2min\s+default$/));
     expect(lines).toContainEqual(expect.stringMatching(/^bot-name\s+Shepherd\s+config file c\.yml$/));
     expect(lines).toContainEqual(expect.stringMatching(/^debug\s+false\s+default$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^webhook-max-body\s+1048576\s+default$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^require-merge-permission\s+false\s+default$/));
   });
 
   it('aligns the columns', () => {
@@ -79,6 +81,10 @@ describe('optionHelp', () => {
     expect(help).toContain('[env SHEPHERD_CI_TIMEOUT] (default: 15min)');
     expect(help).toContain('[env SHEPHERD_GIT_TIMEOUT] (default: 120s)');
     expect(help).toContain('[env SHEPHERD_API_PORT] (default: 3000)');
+    expect(help).toContain('--webhook-max-body SIZE');
+    expect(help).toContain('[env SHEPHERD_WEBHOOK_MAX_BODY] (default: 1mb)');
+    expect(help).toContain('--require-merge-permission, --no-require-merge-permission');
+    expect(help).toContain('[env SHEPHERD_REQUIRE_MERGE_PERMISSION] (default: false)');
     expect(help).toContain('--debug, --no-debug');
   });
 

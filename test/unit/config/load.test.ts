@@ -18,11 +18,14 @@ describe('defaults', () => {
       taskQueue: 'shepherd',
       apiHost: '127.0.0.1',
       apiPort: 3000,
+      webhookMaxBodyBytes: 1024 * 1024,
+      requireMergePermission: false,
       temporalPort: 7233,
       temporalUiPort: 8233,
       dataDir: path.join(temp.dir(), '.data'),
       ciTimeoutMs: 15 * 60_000,
       ciPollIntervalMs: 30_000,
+      queueCheckIntervalMs: 600_000,
       gitTimeoutMs: 120_000,
       debug: false,
       // marge-bot's options, with marge-bot's defaults
@@ -541,5 +544,58 @@ describe('config file', () => {
   it('resolves data-dir from the file against cwd, not the file location', () => {
     temp.write('conf/c.yml', 'data-dir: state\n');
     expect(load(['--config-file', 'conf/c.yml']).config.dataDir).toBe(path.join(temp.dir(), 'state'));
+  });
+});
+
+describe('webhook-max-body', () => {
+  it.each<[string, number]>([
+    ['1mb', 1024 * 1024],
+    ['512kb', 512 * 1024],
+    ['2048', 2048],
+    ['1.5mb', 1.5 * 1024 * 1024],
+    ['64 KB', 64 * 1024],
+    ['1MiB', 1024 * 1024],
+    ['1gb', 1024 ** 3],
+  ])('reads %p as %p bytes', (text, bytes) => {
+    expect(load(['--webhook-max-body', text]).config.webhookMaxBodyBytes).toBe(bytes);
+  });
+
+  it('is a ShepherdConfig field in bytes, settable from every source', () => {
+    expect(load([], { SHEPHERD_WEBHOOK_MAX_BODY: '256kb' }).config.webhookMaxBodyBytes).toBe(256 * 1024);
+    temp.write('c.yml', 'webhook-max-body: 4096\n');
+    const loaded = load(['--config-file', 'c.yml']);
+    expect(loaded.config.webhookMaxBodyBytes).toBe(4096);
+    expect(loaded.sources['webhook-max-body']).toEqual({ from: 'file', detail: 'c.yml' });
+  });
+
+  it.each<[string, string]>([
+    ['lots', 'Expected a size from 1kb to 1gb'],
+    ['1tb', 'unknown unit "tb"'],
+    ['10.5', 'bytes must be a whole number'],
+    ['100', 'it is below 1kb'],
+    ['2gb', 'it is above 1gb'],
+    ['-1mb', 'Expected a size from 1kb to 1gb'],
+  ])('refuses %p naming the key and why', (text, why) => {
+    const message = configError(() => load([], { SHEPHERD_WEBHOOK_MAX_BODY: text })).message;
+    expect(message).toContain(`Invalid webhook-max-body from environment SHEPHERD_WEBHOOK_MAX_BODY: ${JSON.stringify(text)}`);
+    expect(message).toContain(why);
+    expect(message).toContain('e.g. 1mb, 512kb');
+  });
+});
+
+describe('require-merge-permission', () => {
+  it('is off by default and can be turned on from every source', () => {
+    expect(load().config.requireMergePermission).toBe(false);
+    expect(load(['--require-merge-permission']).config.requireMergePermission).toBe(true);
+    expect(load([], { SHEPHERD_REQUIRE_MERGE_PERMISSION: 'yes' }).config.requireMergePermission).toBe(true);
+    temp.write('c.yml', 'require-merge-permission: true\n');
+    expect(load(['--config-file', 'c.yml', '--no-require-merge-permission']).config.requireMergePermission).toBe(false);
+    expect(load(['--config-file', 'c.yml']).config.requireMergePermission).toBe(true);
+  });
+
+  it('refuses a value that is not a boolean, naming the key', () => {
+    expect(configError(() => load([], { SHEPHERD_REQUIRE_MERGE_PERMISSION: 'maintainers' })).message).toBe(
+      'Invalid require-merge-permission from environment SHEPHERD_REQUIRE_MERGE_PERMISSION: "maintainers". Expected one of true, false, yes, no, 1, 0.',
+    );
   });
 });

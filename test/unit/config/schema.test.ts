@@ -22,7 +22,7 @@ describe('configSchema', () => {
   it('gives every option a kind and a one-line help text', () => {
     for (const name of OPTION_NAMES) {
       const meta = optionMeta(name);
-      expect(['string', 'url', 'int', 'bool', 'duration', 'secret', 'file', 'dir', 'enum', 'regexp']).toContain(meta.kind);
+      expect(['string', 'url', 'int', 'bool', 'duration', 'size', 'secret', 'file', 'dir', 'enum', 'regexp']).toContain(meta.kind);
       expect(meta.help).toMatch(/^\S.*\.$/);
       expect(meta.help).not.toContain('\n');
     }
@@ -58,6 +58,8 @@ describe('configSchema', () => {
         'debug',
         'bot-name',
         'merge-label',
+        'webhook-max-body',
+        'require-merge-permission',
         // marge-bot's options
         'embargo',
         'use-merge-strategy',
@@ -70,6 +72,7 @@ describe('configSchema', () => {
         'merge-order',
         'approval-reset-timeout',
         'project-regexp',
+        'queue-check-interval',
         'max-ci-time-in-minutes',
         'git-reference-repo',
         'branch-regexp',
@@ -117,8 +120,10 @@ describe('names', () => {
     expect(envVarName('debug')).toBe('SHEPHERD_DEBUG');
   });
 
-  it('maps each option to exactly one ShepherdConfig field, durations in Ms', () => {
+  it('maps each option to exactly one ShepherdConfig field, durations in Ms, sizes in Bytes', () => {
     expect(configKey('ci-timeout')).toBe('ciTimeoutMs');
+    expect(configKey('webhook-max-body')).toBe('webhookMaxBodyBytes');
+    expect(configKey('require-merge-permission')).toBe('requireMergePermission');
     expect(configKey('gitlab-webhook-secret-file')).toBe('gitlabWebhookSecretFile');
     const fields = Object.keys(loadConfig({ argv: [], env: {} }).config);
     expect(new Set(OPTION_NAMES.map(configKey))).toEqual(new Set(fields));

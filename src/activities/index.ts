@@ -1,0 +1,23 @@
+import { Forges, type ActivityDeps } from './deps';
+import { createForgeActivities } from './forgeActivities';
+import { createGitActivities } from './gitActivities';
+import { createLegacyActivities, type LegacyActivities } from './legacyActivities';
+import { createQueueActivities } from './queueActivities';
+import type { ForgeActivities, GitActivities, QueueActivities } from './types';
+
+export { mergeQueueSettings, type ActivityDeps, type MergeQueueSettings } from './deps';
+
+export type ShepherdActivities = ForgeActivities & GitActivities & QueueActivities & LegacyActivities;
+
+/** Every activity the worker registers, by group. */
+export function createActivities(deps: ActivityDeps): ShepherdActivities {
+  const forges = new Forges(deps.forges);
+  const forge = createForgeActivities(deps, forges);
+  const queue = createQueueActivities(deps);
+  return {
+    ...forge,
+    ...createGitActivities(deps, forges),
+    ...queue,
+    ...createLegacyActivities(forge, queue, forges),
+  };
+}
