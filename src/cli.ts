@@ -11,7 +11,7 @@ import { temporalEventSink } from './api/temporalEventSink';
 import { ConfigError, describeConfig, loadConfig, optionHelp, type ShepherdConfig } from './config';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { registerSearchAttributes } from './temporal/searchAttributes';
-import { checkForgePermissions, startWorker, type RunningWorker } from './worker';
+import { checkForgePermissions, startMergeRequestPolling, startWorker, type RunningWorker } from './worker';
 
 const USAGE = `Usage: shepherd <command> [options]
 
@@ -112,6 +112,7 @@ export async function startShepherd(config: ShepherdConfig, parts: { api: boolea
           log(`warning: could not register Shepherd's search attributes (${err instanceof Error ? err.message : String(err)}); add them as docs describe`),
         );
       }
+      await startMergeRequestPolling(worker.client, config);
       log(`worker polling task queue "${config.taskQueue}" on ${address}`);
       if (!config.gitlabUrl || !config.authToken) {
         log('note: no GitLab configured (gitlab-url, auth-token-file): merge requests cannot be processed until it is');

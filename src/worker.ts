@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@tem
 import { createActivities, type MergeQueueSettings } from './activities';
 import type { ShepherdConfig } from './config';
 import type { ForgeKind } from './domain/types';
+import { mergeRequestPollWorkflowId } from './domain/workflowIds';
 import type { Forge } from './forges/forge';
 import { GitLabForge } from './forges/gitlab';
 import { GitWorkspace } from './git/workspace';
@@ -95,7 +96,25 @@ export function mergeQueueSettingsFrom(config: ShepherdConfig): MergeQueueSettin
     mergeOrder: config.mergeOrder,
     requireMergePermission: config.requireMergePermission,
     queueCheckIntervalMs: config.queueCheckIntervalMs,
+    mergeRequestPollIntervalMs: config.mergeRequestPollIntervalMs,
   };
+}
+
+/**
+ * Starts, once per forge and task queue, the workflow that polls for merge requests whose hook was
+ * lost (merge-request-poll-interval). Idempotent: a running one is kept (it reads the interval
+ * anew each round). run-once does not poll.
+ */
+export async function startMergeRequestPolling(client: Client, config: ShepherdConfig, taskQueue = config.taskQueue): Promise<void> {
+  if (config.mergeRequestPollIntervalMs <= 0) return;
+  for (const forge of Object.keys(configuredForges(config)) as ForgeKind[]) {
+    await client.workflow.start('mergeRequestPollWorkflow', {
+      workflowId: mergeRequestPollWorkflowId(forge, taskQueue),
+      taskQueue,
+      args: [{ forge }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
 }
 
 export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningWorker> {

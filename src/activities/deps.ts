@@ -40,6 +40,7 @@ export function mergeQueueSettings(over: Partial<MergeQueueSettings> = {}): Merg
     mergeOrder: 'created_at',
     requireMergePermission: false,
     queueCheckIntervalMs: 10 * 60_000,
+    mergeRequestPollIntervalMs: 2 * 60_000,
     ...over,
   };
 }

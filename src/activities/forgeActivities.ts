@@ -24,8 +24,17 @@ export function createForgeActivities(deps: ActivityDeps, forges: Forges): Forge
     loadMergeRequest: (ref) =>
       guarded(async () => {
         const forge = forges.of(ref.forge);
-        const [mr, approvals] = await Promise.all([forge.getMergeRequest(ref.project, ref.iid), forge.getApprovals(ref.project, ref.iid)]);
-        return { mr, approvals };
+        // Right after a push the forge updates the MR's head asynchronously: a view whose head is
+        // not the branch's yet would make the bot's own rebase look like someone else's push.
+        const started = Date.now();
+        for (;;) {
+          const [mr, approvals] = await Promise.all([forge.getMergeRequest(ref.project, ref.iid), forge.getApprovals(ref.project, ref.iid)]);
+          if (mr.state !== 'opened' || Date.now() - started > HEAD_CATCH_UP_MS) return { mr, approvals };
+          const head = await forge.branchHead(mr.sourceProject, mr.sourceBranch);
+          if (head === null || head === mr.headSha) return { mr, approvals };
+          Context.current().heartbeat();
+          await sleep(500);
+        }
       }),
 
     ciStatus: ({ ref, sha }) =>

@@ -3,11 +3,12 @@ import { createForgeActivities } from './forgeActivities';
 import { createGitActivities } from './gitActivities';
 import { createLegacyActivities, type LegacyActivities } from './legacyActivities';
 import { createQueueActivities } from './queueActivities';
-import type { ForgeActivities, GitActivities, QueueActivities } from './types';
+import { createPollActivities } from './pollActivities';
+import type { ForgeActivities, GitActivities, QueueActivities, PollActivities } from './types';
 
 export { mergeQueueSettings, type ActivityDeps, type MergeQueueSettings } from './deps';
 
-export type ShepherdActivities = ForgeActivities & GitActivities & QueueActivities & LegacyActivities;
+export type ShepherdActivities = ForgeActivities & GitActivities & QueueActivities & PollActivities & LegacyActivities;
 
 /** Every activity the worker registers, by group. */
 export function createActivities(deps: ActivityDeps): ShepherdActivities {
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps): ShepherdActivities {
     ...forge,
     ...createGitActivities(deps, forges),
     ...queue,
+    ...createPollActivities(deps, forges),
     ...createLegacyActivities(forge, queue, forges),
   };
 }

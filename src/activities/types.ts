@@ -33,6 +33,8 @@ export interface WorkerSettings {
   requireMergePermission: boolean;
   /** How often a queued MR checks with its queue, and the queue with the forge. */
   queueCheckIntervalMs: number;
+  /** How often the bot's merge requests are listed to find those whose hook was lost; 0: never. */
+  mergeRequestPollIntervalMs: number;
 }
 
 export interface LoadedMergeRequest {
@@ -132,4 +134,13 @@ export interface QueueActivities {
   attemptStatus(args: { ref: MergeRequestRef; targetBranch: string; attempt: number; attemptKey: string }): Promise<AttemptStatus>;
   /** How each of these jobs ended, for those that have (the queue's periodic check). */
   endedJobs(args: { ref: MergeRequestRef; attempt: number; attemptKey: string }[]): Promise<{ iid: number; attempt: number; outcome: JobOutcome }[]>;
+}
+
+export interface PollActivities {
+  /**
+   * Lists the open MRs that ask the bot (assigned, or carrying merge-label) and tells the
+   * workflow of each that is not queued to look at it: the fallback for lost hooks. Answers when
+   * to look again (0: polling is off).
+   */
+  lookForLostRequests(args: { forge: ForgeKind }): Promise<{ listed: number; lookedAt: number; nextInMs: number }>;
 }

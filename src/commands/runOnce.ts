@@ -1,12 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ShepherdConfig } from '../config';
-import type { MergeRequestEvent } from '../domain/events';
 import { checkScope } from '../domain/scope';
 import type { MergeRequest, MergeRequestRef } from '../domain/types';
 import { mergeRequestWorkflowId } from '../domain/workflowIds';
-import { mergeRequestSearchAttributes } from '../temporal/searchAttributeValues';
-import { eventSignal, stateQuery, type MergeRequestSnapshot } from '../temporal/messages';
+import { lookAtMergeRequest } from '../temporal/lookAtMergeRequest';
+import { stateQuery, type MergeRequestSnapshot } from '../temporal/messages';
 import { configuredForges, startWorker } from '../worker';
 
 export interface RunOnceOptions {
@@ -56,40 +55,11 @@ export async function runOnce(config: ShepherdConfig, opts: RunOnceOptions): Pro
 
 /** Hands the MR to its workflow as if GitLab had just told us about it. */
 async function kick(client: Client, taskQueue: string, mr: MergeRequest): Promise<{ ref: MergeRequestRef; before: number }> {
-  const ref: MergeRequestRef = { forge: 'gitlab', project: mr.project, iid: mr.iid };
-  const workflowId = mergeRequestWorkflowId(ref);
   const before = await client.workflow
-    .getHandle(workflowId)
+    .getHandle(mergeRequestWorkflowId({ forge: 'gitlab', project: mr.project, iid: mr.iid }))
     .query(stateQuery)
     .then((s) => s.attempts, () => 0);
-  const event: MergeRequestEvent = {
-    kind: 'merge-request',
-    // Same id for the same MR state: running run-once twice on an unchanged MR changes nothing.
-    eventId: `run-once:${mr.headSha}:${mr.updatedAt}:${mr.assignees.join(',')}`,
-    ref,
-    action: 'update',
-    state: mr.state,
-    title: mr.title,
-    url: mr.webUrl,
-    sourceBranch: mr.sourceBranch,
-    targetBranch: mr.targetBranch,
-    headSha: mr.headSha,
-    draft: mr.draft,
-    assignees: mr.assignees,
-    labels: mr.labels,
-    createdAt: mr.createdAt,
-    updatedAt: mr.updatedAt,
-    actor: 'run-once',
-  };
-  await client.workflow.signalWithStart('mergeRequestWorkflow', {
-    workflowId,
-    taskQueue,
-    args: [{ ref }],
-    signal: eventSignal,
-    signalArgs: [event],
-    typedSearchAttributes: mergeRequestSearchAttributes(ref, mr.targetBranch),
-    memo: { title: mr.title, url: mr.webUrl },
-  });
+  const ref = await lookAtMergeRequest(client, taskQueue, 'gitlab', mr, 'run-once');
   return { ref, before };
 }
 

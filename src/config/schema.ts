@@ -470,6 +470,11 @@ const mergeOptions = {
     '10min',
     'How often a queued merge request checks with its queue, and the queue with GitLab, to repair what a lost webhook or signal left wrong.',
   ),
+  'merge-request-poll-interval': defaulted(
+    durationKind(true),
+    '2min',
+    'How often to list the merge requests assigned to the bot (or carrying merge-label) and look at those whose webhook never came; 0 turns polling off.',
+  ),
 };
 
 const batchOptions = {
@@ -635,6 +640,8 @@ export interface ShepherdConfig {
   maxCiTimeInMinutes?: number;
   ciPollIntervalMs: number;
   queueCheckIntervalMs: number;
+  /** 0: no polling for merge requests whose webhook was lost. */
+  mergeRequestPollIntervalMs: number;
   // Batches: accepted for marge-bot compatibility, no effect yet (see LoadedConfig.warnings).
   batch: boolean;
   useNoFfBatches: boolean;
@@ -698,6 +705,7 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     maxCiTimeInMinutes: values['max-ci-time-in-minutes'],
     ciPollIntervalMs: values['ci-poll-interval'],
     queueCheckIntervalMs: values['queue-check-interval'],
+    mergeRequestPollIntervalMs: values['merge-request-poll-interval'],
     batch: values.batch,
     useNoFfBatches: values['use-no-ff-batches'],
     useMergeCommitBatches: values['use-merge-commit-batches'],

@@ -23,7 +23,7 @@ export interface MergeRequestEvent {
   /** ISO 8601 instants. */
   createdAt: string;
   updatedAt: string;
-  /** Who caused the event. */
+  /** Who caused the event; empty when nobody is known to have (the MR was found by polling). */
   actor: string;
 }
 

@@ -14,3 +14,8 @@ export function mergeQueueWorkflowId(forge: ForgeKind, project: string, targetBr
 export function mergeJobWorkflowId(ref: MergeRequestRef, attempt: number | string): string {
   return `merge:${ref.forge}:${ref.project}:${ref.iid}:${attempt}`;
 }
+
+/** One per forge and deployment (task queue): lists the bot's MRs to find those whose hook was lost. */
+export function mergeRequestPollWorkflowId(forge: ForgeKind, taskQueue: string): string {
+  return `poll:${forge}:${taskQueue}`;
+}

@@ -91,6 +91,8 @@ export interface Forge {
    * lack some fields: `headPipeline` is null and `mergeError` null there; read the MR for them.
    */
   mergeRequestsAssignedTo(username: string): Promise<MergeRequest[]>;
+  /** Open merge requests carrying this label in every project the bot can see (list answers, as above). */
+  mergeRequestsLabelled(label: string): Promise<MergeRequest[]>;
 }
 
 /**

@@ -627,6 +627,17 @@ export class GitLabForge implements Forge {
     const list = await this.call(`GET /merge_requests assigned to ${username}`, () =>
       this.api.MergeRequests.all({ scope: 'all', state: 'opened', assigneeUsername: username, perPage: this.perPage }),
     );
+    return this.fromList(list);
+  }
+
+  async mergeRequestsLabelled(label: string): Promise<MergeRequest[]> {
+    const list = await this.call(`GET /merge_requests labelled ${label}`, () =>
+      this.api.MergeRequests.all({ scope: 'all', state: 'opened', labels: label, perPage: this.perPage }),
+    );
+    return this.fromList(list);
+  }
+
+  private async fromList(list: Awaited<ReturnType<Gitlab['MergeRequests']['all']>>): Promise<MergeRequest[]> {
     const out: MergeRequest[] = [];
     for (const mr of list) {
       // references.full is "group/app!12"; older answers without it cost a (cached) project lookup.

@@ -2,3 +2,4 @@
 export { mergeRequestWorkflow } from './mergeRequest';
 export { mergeQueueWorkflow } from './mergeQueue';
 export { mergeJobWorkflow } from './mergeJob';
+export { mergeRequestPollWorkflow } from './mergeRequestPoll';

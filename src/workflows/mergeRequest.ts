@@ -18,6 +18,7 @@ import {
   notPermittedToMergeComment,
   outOfScopeComment,
   queuedComment,
+  requesterUnknownComment,
   unknownCommandComment,
 } from '../domain/comments';
 import type { CommentEvent, MergeRequestWorkflowEvent } from '../domain/events';
@@ -217,7 +218,10 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     if (settings.requireMergePermission) {
       const allowed = requester !== undefined && (await forge.mayMerge({ ref, username: requester, branch: mr.targetBranch }));
       if (!allowed) {
-        await comment(`not-permitted:${requester ?? 'unknown'}:${mr.updatedAt}`, notPermittedToMergeComment(requester ?? 'unknown', mr.targetBranch));
+        await comment(
+          `not-permitted:${requester ?? 'unknown'}:${mr.updatedAt}`,
+          requester === undefined ? requesterUnknownComment(mr.targetBranch, bot) : notPermittedToMergeComment(requester, mr.targetBranch),
+        );
         return handBack();
       }
     }
@@ -311,7 +315,8 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     }
     for (const evt of inbox.splice(0)) {
       if (evt.kind === 'merge-request') {
-        if (evt.actor !== bot && (evt.assignees.includes(bot) || (settings.mergeLabel && evt.labels.includes(settings.mergeLabel)))) {
+        // An empty actor: found by polling, nobody known to have asked.
+        if (evt.actor !== '' && evt.actor !== bot && (evt.assignees.includes(bot) || (settings.mergeLabel && evt.labels.includes(settings.mergeLabel)))) {
           s.requestedBy = evt.actor;
         }
       } else {

@@ -1,4 +1,26 @@
-import type { Shepherd } from '../e2e/harness';
+import { startShepherdAgainstFakeGitLab, type Shepherd, type ShepherdOptions } from '../e2e/harness';
+import type { HookDeliveryOptions } from '../fakes/gitlab';
+
+/**
+ * How GitLab's background workers deliver hooks: several at once after random delays, so in any
+ * order, some twice and some never. Comment hooks are not dropped: a command whose hook is lost
+ * is lost (nothing lists comments to poll), and the person repeats it.
+ */
+export const GITLAB_LIKE_DELIVERY: HookDeliveryOptions = {
+  concurrency: 4,
+  maxDelayMs: 300,
+  dropRate: { 'Merge Request Hook': 0.15, 'Pipeline Hook': 0.15, 'Push Hook': 0.15 },
+  repeatRate: 0.15,
+};
+
+/** Shepherd as users run it, against a GitLab delivering hooks as GitLab does, polling every 2 s for lost ones. */
+export function startShepherd(opts: ShepherdOptions = {}): Promise<Shepherd> {
+  return startShepherdAgainstFakeGitLab({
+    hookDelivery: GITLAB_LIKE_DELIVERY,
+    ...opts,
+    env: { SHEPHERD_MERGE_REQUEST_POLL_INTERVAL: '2s', ...opts.env },
+  });
+}
 
 /** Alice opens an MR from `branch` after someone else moved main, so the bot must rebase it. */
 export async function openMergeRequest(

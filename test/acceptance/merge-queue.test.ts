@@ -2,6 +2,7 @@
  * Acceptance: issue 3, "Merge queue: everything marge-bot users rely on". Each describe is one
  * numbered point of the issue; each test a scenario against the fake GitLab, end to end through
  * the webhook API, Temporal and the worker (except where a point is about start-up itself).
+ * The fake GitLab delivers hooks as GitLab does (any order, some twice, some dropped): see startShepherd.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,9 +17,9 @@ import { setTrailers, TrailerError } from '../../src/domain/trailers';
 import { mergeQueueWorkflowId } from '../../src/domain/workflowIds';
 import { snapshotQuery, type QueueSnapshot } from '../../src/workflows/definitions';
 import { checkForgePermissions } from '../../src/worker';
-import { startShepherdAgainstFakeGitLab, type Shepherd } from '../e2e/harness';
+import type { Shepherd } from '../e2e/harness';
 import { devServerAddress, workflowBundle } from '../helpers/temporal';
-import { greenCi, handedBack, merged, openMergeRequest, rebasedPipeline, theExplanation } from './helpers';
+import { greenCi, handedBack, merged, openMergeRequest, rebasedPipeline, startShepherd, theExplanation } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -78,7 +79,7 @@ describe('1. every marge-bot option, with the same names, meaning and defaults',
     const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shepherd-key-'));
     const key = path.join(keyDir, 'id');
     await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-    const s = await startShepherdAgainstFakeGitLab({
+    const s = await startShepherd({
       gitlabSsh: true,
       beforeStart: async (gitlab, env) => {
         gitlab.addSshKey('shepherd-bot', fs.readFileSync(`${key}.pub`, 'utf8'));
@@ -108,7 +109,7 @@ describe('1. every marge-bot option, with the same names, meaning and defaults',
 describe('2. --cli / shepherd run-once', () => {
   let s: Shepherd;
   beforeAll(async () => {
-    s = await startShepherdAgainstFakeGitLab();
+    s = await startShepherd();
     greenCi(s);
   });
   afterAll(() => s.stop());
@@ -167,7 +168,7 @@ describe('3. embargo windows', () => {
     const at = (d: Date): string => `${days[d.getUTCDay()]} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
     const spec = `${at(new Date(now.getTime() - 60_000))} - ${at(end)}`;
     beforeAll(async () => {
-      s = await startShepherdAgainstFakeGitLab({ env: { SHEPHERD_EMBARGO: spec } });
+      s = await startShepherd({ env: { SHEPHERD_EMBARGO: spec } });
       greenCi(s);
     });
     afterAll(() => s.stop());
@@ -198,7 +199,7 @@ describe('4. commit trailers', () => {
   describe('with add-reviewers, add-part-of and add-tested', () => {
     let s: Shepherd;
     beforeAll(async () => {
-      s = await startShepherdAgainstFakeGitLab({
+      s = await startShepherd({
         env: { SHEPHERD_ADD_REVIEWERS: 'true', SHEPHERD_ADD_PART_OF: 'true', SHEPHERD_ADD_TESTED: 'true' },
       });
       greenCi(s);
@@ -237,7 +238,7 @@ describe('4. commit trailers', () => {
 describe('5. readiness and merge failures', () => {
   let s: Shepherd;
   beforeAll(async () => {
-    s = await startShepherdAgainstFakeGitLab();
+    s = await startShepherd();
   });
   afterAll(() => s.stop());
   beforeEach(() => greenCi(s));
@@ -360,7 +361,7 @@ describe('5. readiness and merge failures', () => {
 
 describe('6. approvals: reset timeout, impersonation, rebase-remotely', () => {
   test('impersonate-approvers re-approves as the original approvers after the bot\'s push reset them', async () => {
-    const s = await startShepherdAgainstFakeGitLab({
+    const s = await startShepherd({
       botAdmin: true,
       env: { SHEPHERD_IMPERSONATE_APPROVERS: 'true', SHEPHERD_APPROVAL_RESET_TIMEOUT: '1s' },
     });
@@ -380,7 +381,7 @@ describe('6. approvals: reset timeout, impersonation, rebase-remotely', () => {
   });
 
   test('impersonate-approvers without a sudo-capable token stops start-up, saying so', async () => {
-    const s = await startShepherdAgainstFakeGitLab({ botAdmin: false, env: { SHEPHERD_IMPERSONATE_APPROVERS: 'true' } });
+    const s = await startShepherd({ botAdmin: false, env: { SHEPHERD_IMPERSONATE_APPROVERS: 'true' } });
     try {
       await expect(checkForgePermissions(s.config)).rejects.toThrow(/impersonate-approvers.*sudo/s);
     } finally {
@@ -389,7 +390,7 @@ describe('6. approvals: reset timeout, impersonation, rebase-remotely', () => {
   });
 
   test('rebase-remotely uses GitLab\'s rebase API and still merges what CI tested', async () => {
-    const s = await startShepherdAgainstFakeGitLab({ env: { SHEPHERD_REBASE_REMOTELY: 'true' } });
+    const s = await startShepherd({ env: { SHEPHERD_REBASE_REMOTELY: 'true' } });
     try {
       greenCi(s);
       const project = s.newProject('remote');
@@ -407,7 +408,7 @@ describe('6. approvals: reset timeout, impersonation, rebase-remotely', () => {
 describe('7. triggers and visibility', () => {
   let s: Shepherd;
   beforeAll(async () => {
-    s = await startShepherdAgainstFakeGitLab({ env: { SHEPHERD_MERGE_LABEL: 'merge-me' } });
+    s = await startShepherd({ env: { SHEPHERD_MERGE_LABEL: 'merge-me' } });
   });
   afterAll(() => s.stop());
   beforeEach(() => greenCi(s));
@@ -487,7 +488,7 @@ describe('7. triggers and visibility', () => {
 
 describe('8. filtering and order', () => {
   test('MRs outside project-regexp / branch-regexp get one comment saying the bot is not configured for them', async () => {
-    const s = await startShepherdAgainstFakeGitLab({ env: { SHEPHERD_BRANCH_REGEXP: 'release-.*' } });
+    const s = await startShepherd({ env: { SHEPHERD_BRANCH_REGEXP: 'release-.*' } });
     try {
       greenCi(s);
       const project = s.newProject('scope');
@@ -503,7 +504,7 @@ describe('8. filtering and order', () => {
   });
 
   test('merge-order decides which waiting MR goes next (created_at by default)', async () => {
-    const s = await startShepherdAgainstFakeGitLab();
+    const s = await startShepherd();
     try {
       s.gitlab.setPipelinePolicy(() => 'manual');
       const project = s.newProject('order');

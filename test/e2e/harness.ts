@@ -8,8 +8,8 @@ import { temporalEventSink } from '../../src/api/temporalEventSink';
 import { loadConfig, type ShepherdConfig } from '../../src/config';
 import { mergeRequestWorkflowId } from '../../src/domain/workflowIds';
 import type { MergeRequestSnapshot } from '../../src/workflows/definitions';
-import { startWorker, type RunningWorker } from '../../src/worker';
-import { FakeGitLab, type AddProjectOptions, type FakeMergeRequest, type FakeNote, type FakeUser } from '../fakes/gitlab';
+import { startMergeRequestPolling, startWorker, type RunningWorker } from '../../src/worker';
+import { FakeGitLab, type AddProjectOptions, type FakeMergeRequest, type FakeNote, type FakeUser, type HookDeliveryOptions } from '../fakes/gitlab';
 import { eventually } from '../helpers/eventually';
 import { devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
@@ -56,6 +56,8 @@ export interface ShepherdOptions {
   botAdmin?: boolean;
   /** The fake GitLab also serves git over SSH. */
   gitlabSsh?: boolean;
+  /** Hooks delivered as GitLab's background workers do (any order, some twice, some never); serial by default. */
+  hookDelivery?: HookDeliveryOptions;
   /** Runs once the fake GitLab and its users exist, before Shepherd is configured from `env`. */
   beforeStart?: (gitlab: FakeGitLab, env: Record<string, string>) => Promise<void>;
 }
@@ -63,6 +65,11 @@ export interface ShepherdOptions {
 export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {}): Promise<Shepherd> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shepherd-e2e-'));
   const gitlab = await FakeGitLab.start({ log: () => undefined, ssh: opts.gitlabSsh });
+  if (opts.hookDelivery) {
+    gitlab.setHookDelivery(opts.hookDelivery);
+    // A failing order can be replayed with this seed.
+    console.info(`fake GitLab delivers hooks GitLab-like, seed ${gitlab.hookDeliverySeed}`);
+  }
   const bot = gitlab.addUser({ username: 'shepherd-bot', name: 'Shepherd', admin: opts.botAdmin ?? false });
   const alice = gitlab.addUser({ username: 'alice', name: 'Alice Liddell', email: 'alice@example.com' });
   gitlab.addUser({ username: 'bob', name: 'Bob Reviewer', email: 'bob@example.com', publicEmail: 'bob@example.com' });
@@ -83,6 +90,8 @@ export async function startShepherdAgainstFakeGitLab(opts: ShepherdOptions = {})
   await opts.beforeStart?.(gitlab, env);
   const { config } = loadConfig({ argv: [], env });
   let worker = await startWorker({ config, address, workflowBundle: await workflowBundle() });
+  // As `npm start` does: polling is the fallback for hooks the fake drops.
+  await startMergeRequestPolling(worker.client, config, taskQueue);
 
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });

@@ -324,6 +324,8 @@ test('a job that broke down is explained once in plain words, naming the workflo
     expect(body).toMatch(/something went wrong on my side/);
     expect(body).toMatch(/`merge:gitlab:group\/[^`]+:11:1-[0-9a-f]{8}`/);
     expect(body).not.toMatch(/terminated|stack|foo\.ts/);
+    // Handed back after the comment: wait for it rather than race it.
+    await eventually(() => Promise.resolve(s.unassigned), (n) => n > 0);
     expect(s.unassigned).toBe(1);
   } finally {
     await h.stop();

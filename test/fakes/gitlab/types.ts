@@ -88,8 +88,11 @@ export interface HookDeliveryOptions {
   concurrency?: number;
   /** Each hook waits a random 0..maxDelayMs before it is sent; default 200. */
   maxDelayMs?: number;
-  /** Share of hooks never sent (marked `dropped`); default 0. */
-  dropRate?: number;
+  /**
+   * Share of hooks never sent (marked `dropped`); default 0. Per kind of hook when an object
+   * (kinds left out are never dropped).
+   */
+  dropRate?: number | Partial<Record<HookEvent, number>>;
   /** Share of hooks sent a second time with the same Idempotency-Key; default 0. */
   repeatRate?: number;
   /** PRNG seed, logged when delivery starts, so a failing run can be replayed; default random. */

@@ -17,7 +17,7 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 interface Chaos {
   concurrency: number;
   maxDelayMs: number;
-  dropRate: number;
+  dropRate: (event: HookEvent) => number;
   repeatRate: number;
   seed: number;
   random: () => number;
@@ -69,7 +69,10 @@ export class WebhookQueue {
     this.chaos = {
       concurrency: Math.max(1, opts.concurrency ?? 4),
       maxDelayMs: Math.max(0, opts.maxDelayMs ?? 200),
-      dropRate: opts.dropRate ?? 0,
+      dropRate: (event) => {
+        const rate = opts.dropRate ?? 0;
+        return typeof rate === 'number' ? rate : (rate[event] ?? 0);
+      },
       repeatRate: opts.repeatRate ?? 0,
       seed,
       random: seededRandom(seed),
@@ -95,7 +98,7 @@ export class WebhookQueue {
       this.sendSerially(d);
       return d;
     }
-    if (chaos.random() < chaos.dropRate) {
+    if (chaos.random() < chaos.dropRate(event)) {
       d.dropped = true;
       d.error = 'dropped (GitLab-like delivery)';
       return d;

@@ -6,7 +6,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities, mergeQueueSettings, type ShepherdActivities } from '../../../src/activities';
 import type { MergeRequestRef } from '../../../src/domain/types';
-import type { RebaseResult as RebaseOutcome } from '../../../src/activities/types';
+import type { LoadedMergeRequest, RebaseResult as RebaseOutcome } from '../../../src/activities/types';
 import { GitLabForge } from '../../../src/forges/gitlab';
 import { GitWorkspace } from '../../../src/git/workspace';
 import { withToken } from '../../../src/worker';
@@ -128,4 +128,18 @@ test('a retried rebase after its push went through recognises its own push even 
   await gitlab.commit(ref.project, 'main', { files: { 'later.txt': 'later\n' }, message: 'Someone merges meanwhile', author: 'alice' });
   const second = await env.run(acts.rebaseMergeRequest, args);
   expect(second).toEqual(first);
+});
+
+test("loadMergeRequest right after a push waits for GitLab's asynchronous head update, so the view is the pushed head", async () => {
+  const { ref } = await assignedMergeRequest();
+  gitlab.setAsyncMergeRequestUpdateMs(1500);
+  try {
+    const pushed = await gitlab.commit(ref.project, 'feature', { files: { 'f.txt': 'fixed\n' }, message: 'Fix f', author: 'alice' });
+    // GitLab still shows the old head for a while.
+    expect(gitlab.mergeRequest(ref.project, ref.iid).headSha).not.toBe(pushed);
+    const loaded: LoadedMergeRequest = await env.run(acts.loadMergeRequest, ref);
+    expect(loaded.mr.headSha).toBe(pushed);
+  } finally {
+    gitlab.setAsyncMergeRequestUpdateMs(200);
+  }
 });

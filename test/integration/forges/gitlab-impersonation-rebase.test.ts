@@ -452,4 +452,22 @@ describe('assignments across projects', () => {
     });
     await expect(small.mergeRequestsAssignedTo('erin')).resolves.toEqual([]);
   });
+
+  test('mergeRequestsLabelled lists open MRs carrying the label in every visible project, following pagination', async () => {
+    const a = newProject();
+    const b = newProject();
+    const wanted: string[] = [];
+    for (const [project, branch] of [[a, 'l1'], [a, 'l2'], [b, 'l3']] as const) {
+      const { iid } = await openMr(project, { branch, labels: ['merge-me', 'other'] });
+      wanted.push(`${project}!${iid}`);
+    }
+    await openMr(a, { branch: 'l4', labels: ['other'] });
+    const { iid: closed } = await openMr(b, { branch: 'l5', labels: ['merge-me'] });
+    fake.close(b, closed);
+
+    const small = new GitLabForge({ url: fake.url, token: bot.token, perPage: 2 });
+    const list = (await small.mergeRequestsLabelled('merge-me')).filter((mr) => mr.project === a || mr.project === b);
+    expect(list.map((mr) => `${mr.project}!${mr.iid}`).sort()).toEqual([...wanted].sort());
+    expect(list.every((mr) => mr.labels.includes('merge-me') && mr.state === 'opened')).toBe(true);
+  });
 });

@@ -73,6 +73,7 @@ describe('configSchema', () => {
         'approval-reset-timeout',
         'project-regexp',
         'queue-check-interval',
+        'merge-request-poll-interval',
         'max-ci-time-in-minutes',
         'git-reference-repo',
         'branch-regexp',
