@@ -1,8 +1,9 @@
 // `npm run bench`: small benchmarks that print RATIOS against a baseline measured in the same
 // process (never absolute pass/fail thresholds: machines differ, ratios travel).
-//   npm run bench             about 30 s
-//   npm run bench -- --quick  a few seconds, for a smoke test
+//   npm run bench             about a minute
+//   npm run bench -- --quick  about 20 s, for a smoke test
 import os from 'node:os';
+import { benchMergeLatency } from './mergeLatency';
 import { benchNormalise } from './normalise';
 import { blackholeValue, table, type Budget, type Comparison } from './harness';
 import { benchWebhookApi } from './webhookApi';
@@ -27,6 +28,12 @@ async function main(): Promise<void> {
   process.stdout.write('(b) webhook API round trip over loopback...\n');
   rows.push(...(await benchWebhookApi(httpBudget, [1, 8])));
   process.stdout.write(`\n${table(rows)}\n\n`);
+  process.stdout.write('(c) pipeline success hook -> merge call, end to end on a Temporal dev server...\n');
+  const latency = await benchMergeLatency(quick ? 3 : 11);
+  process.stdout.write(
+    `    ${latency.samples} merges: median ${latency.oursMedianMs.toFixed(0)} ms (max ${latency.oursMaxMs.toFixed(0)} ms; goal: median under 1000 ms); ` +
+      `bare receiver calling merge at once: median ${latency.baselineMedianMs.toFixed(0)} ms; ours/baseline latency ${latency.ratio.toFixed(2)}x\n\n`,
+  );
   process.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s (checksum ${blackholeValue()})\n`);
 }
 

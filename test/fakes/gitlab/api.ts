@@ -39,7 +39,8 @@ export function apiRouter(core: Core): express.Router {
   const r = express.Router();
   // Before anything else: every request is logged, and outages a test asked for come first.
   r.use((req, res, next) => {
-    res.on('finish', () => core.apiRequests.push({ method: req.method, path: req.path, status: res.statusCode }));
+    const receivedAt = Date.now();
+    res.on('finish', () => core.apiRequests.push({ method: req.method, path: req.path, status: res.statusCode, receivedAt }));
     const f = core.requestFailures[0];
     if (f && (!f.method || f.method === req.method) && (!f.path || f.path.test(req.path))) {
       if (--f.remaining <= 0) core.requestFailures.shift();

@@ -411,6 +411,8 @@ export interface ApiRequestRecord {
   /** Path under /api/v4, without the query, e.g. `/projects/group%2Fapp/merge_requests/1/merge`. */
   path: string;
   status: number;
+  /** When the request arrived (ms since the epoch). */
+  receivedAt: number;
 }
 
 export interface AddGroupOptions {
