@@ -26,6 +26,7 @@ describe('defaults', () => {
       ciTimeoutMs: 15 * 60_000,
       ciPollIntervalMs: 30_000,
       queueCheckIntervalMs: 600_000,
+      mergeRequestPollIntervalMs: 120_000,
       gitTimeoutMs: 120_000,
       debug: false,
       // marge-bot's options, with marge-bot's defaults
