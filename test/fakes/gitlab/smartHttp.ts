@@ -99,6 +99,11 @@ async function runBackend(
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin.on('error', () => undefined); // the backend may stop reading early on errors
   req.pipe(child.stdin);
+  // A client that goes away mid-request (its git timed out, its activity was cancelled) never
+  // ends the request body: the backend would wait on stdin forever, holding the ref locks.
+  res.on('close', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
 
   // CGI output: headers, a blank line, then the body, which is streamed through.
   let head = Buffer.alloc(0);
