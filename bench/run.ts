@@ -4,6 +4,7 @@
 //   npm run bench -- --quick  about 20 s, for a smoke test
 import os from 'node:os';
 import { benchMergeLatency } from './mergeLatency';
+import { benchQueue } from './queue/run';
 import { benchNormalise } from './normalise';
 import { blackholeValue, table, type Budget, type Comparison } from './harness';
 import { benchWebhookApi } from './webhookApi';
@@ -28,7 +29,9 @@ async function main(): Promise<void> {
   process.stdout.write('(b) webhook API round trip over loopback...\n');
   rows.push(...(await benchWebhookApi(httpBudget, [1, 8])));
   process.stdout.write(`\n${table(rows)}\n\n`);
-  process.stdout.write('(c) pipeline success hook -> merge call, end to end on a Temporal dev server...\n');
+  process.stdout.write('(c) merge queue strategies (also `npm run bench:queue`)...\n');
+  benchQueue({ quick, write: (text) => process.stdout.write(text) });
+  process.stdout.write('\n(d) pipeline success hook -> merge call, end to end on a Temporal dev server...\n');
   const latency = await benchMergeLatency(quick ? 3 : 11);
   process.stdout.write(
     `    ${latency.samples} merges: median ${latency.oursMedianMs.toFixed(0)} ms (max ${latency.oursMaxMs.toFixed(0)} ms; goal: median under 1000 ms); ` +
