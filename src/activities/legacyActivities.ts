@@ -1,4 +1,4 @@
-import type { MergeAttemptResult, QueueEntryInput, WorkerSettings as WorkerSettingsV1 } from '../workflows/v1/activityTypes';
+import type { MergeAttemptResult, QueueEntryInput, WorkerSettings as WorkerSettingsV1 } from './v1Types';
 import type { EnqueueAnswer } from '../domain/mergeQueueMachine';
 import type { MergeRequestRef, Pipeline } from '../domain/types';
 import { guarded, type Forges } from './deps';

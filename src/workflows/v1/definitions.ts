@@ -2,7 +2,7 @@
 // that code replay through here (see the dispatchers in ../mergeRequest.ts etc., patched()).
 // Do not change: a change here breaks the replay of their recorded histories.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { EnqueueAnswer, QueueEntryInput } from './activityTypes';
+import type { EnqueueAnswer, QueueEntryInput } from '../../activities/v1Types';
 import type { MergeRequestWorkflowEvent, PipelineEvent } from '../../domain/events';
 import type { MergeRequestRef } from '../../domain/types';
 

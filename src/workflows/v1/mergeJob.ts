@@ -2,7 +2,7 @@
 // that code replay through here (see the dispatchers in ../mergeRequest.ts etc., patched()).
 // Do not change: a change here breaks the replay of their recorded histories.
 import { CancellationScope, condition, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { MergeQueueActivities, RebaseResult, TrailerPlan, WorkerSettings } from './activityTypes';
+import type { MergeQueueActivities, RebaseResult, TrailerPlan, WorkerSettings } from '../../activities/v1Types';
 import {
   ciCanceledComment,
   ciFailedComment,
@@ -25,7 +25,7 @@ import type { PipelineEvent } from '../../domain/events';
 import { isPipelineFinished, isPipelinePassed } from '../../domain/events';
 import { checkReadiness, type MergeTrigger } from '../../domain/readiness';
 import { partOfTrailer, reviewedByTrailers, testedByTrailer } from '../../domain/trailers';
-import type { LoadedMergeRequest } from './activityTypes';
+import type { LoadedMergeRequest } from '../../activities/v1Types';
 import type { MergeRequestRef, Pipeline } from '../../domain/types';
 import { cancelJobSignal, jobPhaseQuery, pipelineSignal, type JobOutcome, type JobPhase } from './definitions';
 import { showPhase } from '../phase';

@@ -10,7 +10,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MergeQueueActivities } from './activityTypes';
+import type { MergeQueueActivities } from '../../activities/v1Types';
 import { commandHelp, parseCommand } from '../../domain/commands';
 import {
   cancelledComment,

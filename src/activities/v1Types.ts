@@ -4,10 +4,10 @@ type RebaseOutcome =
   | { kind: 'conflict'; files: string[]; targetSha: string }
   | { kind: 'source-moved'; actualSha: string }
   | { kind: 'missing-branch'; branch: string };
-import type { MergeOrder } from '../../domain/mergeOrder';
-import type { MergeTrigger } from '../../domain/readiness';
-import type { ScopeRules } from '../../domain/scope';
-import type { Approvals, MergeRequest, MergeRequestRef, Pipeline } from '../../domain/types';
+import type { MergeOrder } from '../domain/mergeOrder';
+import type { MergeTrigger } from '../domain/readiness';
+import type { ScopeRules } from '../domain/scope';
+import type { Approvals, MergeRequest, MergeRequestRef, Pipeline } from '../domain/types';
 
 // Frozen: the activity contract as the first released workflows (before issue 6) saw it. Only
 // the replay of their histories uses it; new code uses src/activities/types.ts.
