@@ -3,6 +3,7 @@ import type { MergeRequest } from '../domain/types';
 import { mergeRequestWorkflowId } from '../domain/workflowIds';
 import { lookAtMergeRequest } from '../temporal/lookAtMergeRequest';
 import { stateQuery } from '../temporal/messages';
+import { FORGE, MERGE_REQUEST, PHASE, PROJECT } from '../temporal/searchAttributes';
 import { guarded, type ActivityDeps, type Forges } from './deps';
 import type { PollActivities } from './types';
 
@@ -35,6 +36,22 @@ export function createPollActivities(deps: ActivityDeps, forges: Forges): PollAc
           .query(stateQuery)
           .then((s) => s.phase, () => undefined);
         if (phase === 'queued') continue;
+        await lookAtMergeRequest(client, deps.taskQueue, kind, mr, 'poll');
+        lookedAt++;
+      }
+      // Queued MRs that no longer ask (unassigned, label off, closed) whose hook was lost: their
+      // workflows would otherwise only notice at their periodic check with the queue.
+      const listed = new Set(requested.map((mr) => mergeRequestWorkflowId({ forge: kind, project: mr.project, iid: mr.iid })));
+      const query =
+        `WorkflowType = "mergeRequestWorkflow" AND ExecutionStatus = "Running" AND TaskQueue = "${deps.taskQueue}" ` +
+        `AND ${FORGE.name} = "${kind}" AND ${PHASE.name} = "queued"`;
+      for await (const wf of client.workflow.list({ query })) {
+        Context.current().heartbeat();
+        const project = wf.typedSearchAttributes.get(PROJECT);
+        const iid = wf.typedSearchAttributes.get(MERGE_REQUEST);
+        if (listed.has(wf.workflowId) || project === undefined || iid === undefined) continue;
+        const mr = await guarded(() => forges.of(kind).getMergeRequest(project, iid));
+        if (Date.now() - Date.parse(mr.updatedAt) < settleMs) continue;
         await lookAtMergeRequest(client, deps.taskQueue, kind, mr, 'poll');
         lookedAt++;
       }

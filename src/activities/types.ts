@@ -139,8 +139,8 @@ export interface QueueActivities {
 export interface PollActivities {
   /**
    * Lists the open MRs that ask the bot (assigned, or carrying merge-label) and tells the
-   * workflow of each that is not queued to look at it: the fallback for lost hooks. Answers when
-   * to look again (0: polling is off).
+   * workflow of each that is not queued to look at it, and of each queued one that is not listed
+   * (any more): the fallback for lost hooks. Answers when to look again (0: polling is off).
    */
   lookForLostRequests(args: { forge: ForgeKind }): Promise<{ listed: number; lookedAt: number; nextInMs: number }>;
 }

@@ -162,12 +162,14 @@ describe('3. embargo windows', () => {
   describe('an MR that becomes ready during an embargo', () => {
     let s: Shepherd;
     const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-    // A window from now to the next whole minute (at least 20 s away), in UTC.
-    const now = new Date();
-    const end = new Date(Math.ceil((now.getTime() + 20_000) / 60_000) * 60_000);
     const at = (d: Date): string => `${days[d.getUTCDay()]} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-    const spec = `${at(new Date(now.getTime() - 60_000))} - ${at(end)}`;
+    let end: Date;
     beforeAll(async () => {
+      // A window from now to the next whole minute at least 40 s away (UTC), chosen when the test
+      // starts: the MR must become ready well inside it, even when its hooks are lost.
+      const now = new Date();
+      end = new Date(Math.ceil((now.getTime() + 40_000) / 60_000) * 60_000);
+      const spec = `${at(new Date(now.getTime() - 60_000))} - ${at(end)}`;
       s = await startShepherd({ env: { SHEPHERD_EMBARGO: spec } });
       greenCi(s);
     });

@@ -1,3 +1,4 @@
+import { stateQuery } from '../../src/temporal/messages';
 import { within } from '../helpers/eventually';
 import { startShepherdAgainstFakeGitLab, type Shepherd } from './harness';
 
@@ -105,4 +106,22 @@ test('a job that ends while a new request is on its way: failed CI hands it back
   const said = s.explanations(project, iid).filter((n) => n.author === 'shepherd-bot');
   expect(said).toHaveLength(1);
   expect(said[0].body).toContain('CI failed');
+}, 150_000);
+
+test('a queued MR whose unassignment hook was lost leaves the queue by polling, long before the queue check', async () => {
+  const project = s.newProject('lost-unassign');
+  const one = await mergeRequestBehindMain(project, 'one');
+  const two = await mergeRequestBehindMain(project, 'two');
+  s.gitlab.assign(project, one.iid, ['shepherd-bot'], 'alice');
+  const p = await s.gitlab.waitForPipeline(project, (x) => x.ref === 'one' && x.sha !== one.head, 60_000);
+  s.gitlab.assign(project, two.iid, ['shepherd-bot'], 'alice');
+  const stateOfTwo = () => s.client.workflow.getHandle(`mr:gitlab:${project}:${two.iid}`).query(stateQuery);
+  await s.eventually(stateOfTwo, (st) => st.phase === 'queued');
+  s.gitlab.setHookDelivery({ dropRate: { 'Merge Request Hook': 1 } });
+  s.gitlab.assign(project, two.iid, [], 'alice');
+  await s.eventually(stateOfTwo, (st) => st.phase === 'idle', 30_000);
+  s.gitlab.finishPipeline(project, p.sha, 'success');
+  await s.waitForMergeRequest(project, one.iid, (m) => m.state === 'merged');
+  expect(s.gitlab.mergeRequest(project, two.iid).state).toBe('opened');
+  expect(s.explanations(project, two.iid).filter((n) => n.author === 'shepherd-bot' && !n.body.includes('merge queue'))).toEqual([]);
 }, 150_000);

@@ -9,6 +9,7 @@ import {
   commitTreeSync,
   fetchCommit,
   fetchCommitSync,
+  isAncestor,
   mergeTreeSync,
   rebaseCommits,
   revParse,
@@ -243,8 +244,23 @@ export class Core implements PayloadContext {
         commits = await commitsBetween(p.repoDir, c.after, exclude);
         commits.forEach((ci) => this.rememberCommit(ci));
       }
+      // GitLab's RefreshService marks open MRs into this branch merged when the push brings in
+      // their latest diff head ("merged manually"). An MR whose update after its own push has not
+      // run yet still has its old head and is not matched; when that update runs later, its head
+      // is already in the target, its diff is empty, and it is never matched (gitlab#636014).
+      const mergedManually: MrRec[] = [];
+      if (c.after !== ZERO_SHA) {
+        for (const mr of this.store.mrs.filter((m) => m.projectId === p.id && m.state === 'opened' && m.targetBranch === branch)) {
+          // A head this repository does not hold (a fork's, not fetched yet) is not in the push.
+          const contains = (tip: string): Promise<boolean> => isAncestor(p.repoDir, mr.headSha, tip).catch(() => false);
+          const reached = await contains(c.after);
+          const before = c.before !== ZERO_SHA && (await contains(c.before));
+          if (reached && !before) mergedManually.push(mr);
+        }
+      }
       // From here on only state changes, synchronous git and queued hooks: nothing interleaves.
       this.hooks.enqueue('Push Hook', pushHook(this, p, c, commits, actor));
+      for (const mr of mergedManually) this.markMergedManually(p, mr, actor);
       if (c.after === ZERO_SHA) continue;
       const mrs = this.store.openMrsFromBranch(p.id, branch);
       for (const mr of mrs) {
@@ -267,6 +283,19 @@ export class Core implements PayloadContext {
         this.resetApprovals(target, mr, actor);
       }
     }
+  }
+
+  private markMergedManually(p: ProjectRec, mr: MrRec, actor: UserRec): void {
+    if (mr.state !== 'opened') return;
+    const at = now();
+    mr.state = 'merged';
+    mr.mergedAt = at;
+    mr.updatedAt = at;
+    mr.mergedById = actor.id;
+    mr.mergeCommitSha = mr.headSha;
+    mr.mergedCommitSha = mr.headSha;
+    mr.mergeError = null;
+    this.mrHook(p, mr, actor, { action: 'merge' });
   }
 
   // --- the MR update after a push ------------------------------------------------------------

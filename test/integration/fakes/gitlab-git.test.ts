@@ -300,3 +300,41 @@ describe('webhook delivery', () => {
     }
   });
 });
+
+describe('merge requests merged outside GitLab', () => {
+  test('pushing an MR\'s head to its target branch marks it merged, as GitLab\'s refresh does', async () => {
+    const project = newProject();
+    const head = await fake.commit(project, 'feature', { files: { 'f.txt': 'f\n' }, message: 'Add f', author: 'dev' });
+    const mr = fake.createMergeRequest(project, { sourceBranch: 'feature', title: 'Add f', author: 'dev' });
+    await fake.mergeRequestUpdatesDone();
+    const dir = await clone(project, 'maya');
+    await git(['push', '--quiet', 'origin', `${head}:refs/heads/main`], { cwd: dir });
+    const merged = fake.mergeRequest(project, mr.iid);
+    expect(merged.state).toBe('merged');
+    expect(merged.mergeCommitSha).toBe(head);
+    await hooks.waitFor((h) => h.event === 'Merge Request Hook' && attrs(h).iid === mr.iid && attrs(h).action === 'merge');
+  });
+
+  test('the target reaching an MR\'s new head before GitLab updated the MR after its push leaves it open (gitlab#636014)', async () => {
+    const project = newProject();
+    await fake.commit(project, 'feature', { files: { 'f.txt': 'f\n' }, message: 'Add f', author: 'dev' });
+    const mr = fake.createMergeRequest(project, { sourceBranch: 'feature', title: 'Add f', author: 'dev' });
+    await fake.mergeRequestUpdatesDone();
+    fake.setAsyncMergeRequestUpdateMs(2000);
+    try {
+      await fake.commit(project, 'main', { files: { 'm.txt': 'm\n' }, message: 'Move main', author: 'maya' });
+      const dir = await clone(project, 'maya');
+      await git(['checkout', '--quiet', 'feature'], { cwd: dir });
+      await git(['-c', 'user.name=Maya', '-c', 'user.email=maya@example.com', 'rebase', '--quiet', 'origin/main'], { cwd: dir });
+      const rebased = await git(['rev-parse', 'HEAD'], { cwd: dir });
+      await git(['push', '--quiet', '--force', 'origin', 'feature'], { cwd: dir });
+      // The target moves to the new head while GitLab still shows the MR's old one.
+      await git(['push', '--quiet', 'origin', `${rebased}:refs/heads/main`], { cwd: dir });
+      expect(fake.mergeRequest(project, mr.iid).state).toBe('opened');
+      await fake.mergeRequestUpdatesDone();
+      expect(fake.mergeRequest(project, mr.iid)).toMatchObject({ state: 'opened', headSha: rebased });
+    } finally {
+      fake.setAsyncMergeRequestUpdateMs(200);
+    }
+  });
+});
