@@ -166,13 +166,79 @@ interface Remote {
 
 /** Everything in a request that must never appear in a message. */
 function requestSecrets(req: RebaseRequest): string[] {
-  const urls = req.sourceRemoteUrl === undefined ? [req.remoteUrl] : [req.remoteUrl, req.sourceRemoteUrl];
+  return secretsOf(req.sourceRemoteUrl === undefined ? [req.remoteUrl] : [req.remoteUrl, req.sourceRemoteUrl]);
+}
+
+function secretsOf(urls: string[]): string[] {
   const all = new Set(urls.flatMap((url) => [...urlSecrets(url), ...remoteAccess(url).secrets]));
   return [...all].sort((a, b) => b.length - a.length);
 }
 
+function assertSha(sha: string, what: string): void {
+  if (!SHA.test(sha)) throw new GitWorkspaceError(`${what} is not a full hex SHA: ${JSON.stringify(sha)}`);
+}
+
 export class GitWorkspace {
   constructor(private readonly opts: GitWorkspaceOptions) {}
+
+  /**
+   * Builds target + the merge requests (each rebased onto the one before) as one commit chain and
+   * force-pushes it to the queue's state branch, where its pipeline runs. Deterministic: a retry,
+   * on any worker, builds and pushes the same SHA.
+   */
+  buildQueueState(req: QueueStateRequest, onProgress?: () => void): Promise<QueueStateOutcome> {
+    assertBranchName(req.targetBranch, 'target');
+    assertBranchName(req.stateBranch, 'state');
+    for (const mr of req.mergeRequests) assertSha(mr.expectedSourceSha, `expectedSourceSha of !${mr.iid}`);
+    if (req.baseSha !== undefined) assertSha(req.baseSha, 'baseSha');
+    return this.inLockedClone(req, onProgress, (progress) => new QueueStateJob(this.opts, progress, req));
+  }
+
+  /**
+   * Points each merge request's source branch at its rebased head in a tested state (leased, all
+   * or none), so the forge sees the MRs' heads land with the state. Idempotent.
+   */
+  updateSourceBranches(
+    req: { projectKey: string; remoteUrl: string; updates: SourceUpdate[] },
+    onProgress?: () => void,
+  ): Promise<SourceUpdateOutcome> {
+    for (const u of req.updates) {
+      assertBranchName(u.branch, 'source');
+      assertSha(u.expectedSha, `expected head of ${u.branch}`);
+      assertSha(u.sha, `new head of ${u.branch}`);
+    }
+    return this.inLockedClone(req, onProgress, (progress) => new SourceUpdateJob(this.opts, progress, req));
+  }
+
+  /** Fast-forwards the target to a tested state, only from the commit it was built on. Idempotent. */
+  fastForwardTarget(req: LandRequest, onProgress?: () => void): Promise<LandOutcome> {
+    assertBranchName(req.targetBranch, 'target');
+    assertSha(req.sha, 'sha');
+    assertSha(req.baseSha, 'baseSha');
+    return this.inLockedClone(req, onProgress, (progress) => new LandJob(this.opts, progress, req));
+  }
+
+  private inLockedClone<T>(
+    req: { projectKey: string; remoteUrl: string },
+    onProgress: (() => void) | undefined,
+    make: (progress: () => void) => CloneWork<T>,
+  ): Promise<T> {
+    const dir = path.resolve(this.opts.cacheDir, cacheFolderName(req.projectKey));
+    const secrets = secretsOf([req.remoteUrl]);
+    return cloneLocks.run(dir, async () => {
+      const progress = (): void => {
+        this.opts.onProgress?.();
+        onProgress?.();
+      };
+      try {
+        return await make(progress).inClone(dir);
+      } catch (err) {
+        if (err instanceof GitWorkspaceError) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        throw new GitWorkspaceError(redactText(message, secrets));
+      }
+    });
+  }
 
   /**
    * @param onProgress per-call progress callback (e.g. the calling activity's heartbeat), called
@@ -181,9 +247,7 @@ export class GitWorkspace {
   async rebaseAndPush(req: RebaseRequest, onProgress?: () => void): Promise<RebaseOutcome> {
     assertBranchName(req.sourceBranch, 'source');
     assertBranchName(req.targetBranch, 'target');
-    if (!SHA.test(req.expectedSourceSha)) {
-      throw new GitWorkspaceError(`expectedSourceSha is not a full hex SHA: ${JSON.stringify(req.expectedSourceSha)}`);
-    }
+    assertSha(req.expectedSourceSha, 'expectedSourceSha');
     const dir = path.resolve(this.opts.cacheDir, cacheFolderName(req.projectKey));
     return cloneLocks.run(dir, async () => {
       const progress = (): void => {
@@ -202,30 +266,81 @@ export class GitWorkspace {
   }
 }
 
-/** One request's work inside its (locked) clone. */
-class RebaseJob {
-  /** Where the target branch is fetched from. */
-  private readonly target: Remote;
-  /** Where the source branch is fetched from and pushed to: `target` unless the MR comes from a fork. */
-  private readonly source: Remote;
-  private readonly secrets: readonly string[];
+/** One merge request in a queue state (a batch or a train car), in the order it is stacked. */
+export interface StateMergeRequest {
+  iid: number;
+  /** Its head as the forge reports it; fetched by SHA from the target project (forks' too, through its merge request refs). */
+  expectedSourceSha: string;
+  /** Trailers, as for RebaseRequest.rewriteMessage. */
+  rewriteMessage?: (message: string, index: number, total: number) => string;
+}
+
+export interface QueueStateRequest {
+  projectKey: string;
+  remoteUrl: string;
+  targetBranch: string;
+  /** The queue's own branch for this state (e.g. shepherd/batch/main/12): only Shepherd writes it. */
+  stateBranch: string;
+  /** Build on exactly this target commit (a state the queue already knows); else on the target's head. */
+  baseSha?: string;
+  mergeRequests: StateMergeRequest[];
+}
+
+/** `heads`: each MR's rebased head inside the state, in order; the last one's is `sha`. */
+export type QueueStateOutcome =
+  | { kind: 'built'; sha: string; targetSha: string; heads: Array<{ iid: number; sha: string }> }
+  | { kind: 'conflict'; iid: number; files: string[]; targetSha: string }
+  | { kind: 'missing-commit'; iid: number; sha: string }
+  | { kind: 'missing-branch'; branch: string };
+
+export interface LandRequest {
+  projectKey: string;
+  remoteUrl: string;
+  targetBranch: string;
+  /** The tested state: a descendant of `baseSha`. */
+  sha: string;
+  /** The target commit the state was built on: the target must still be there. */
+  baseSha: string;
+}
+
+export type LandOutcome = { kind: 'landed' } | { kind: 'target-moved'; actualSha: string };
+
+export interface SourceUpdate {
+  branch: string;
+  /** The head the forge reports; the push is leased on it. */
+  expectedSha: string;
+  /** Its rebased head in the tested state. */
+  sha: string;
+}
+
+export type SourceUpdateOutcome = { kind: 'updated' } | { kind: 'source-moved'; branch: string; actualSha: string };
+
+/**
+ * Work inside one project's (locked) cached clone: opening it clean and credential-free, fetching,
+ * rebasing deterministically. Subclasses say what the work is.
+ */
+abstract class CloneWork<T> {
+  /** Where the target branch is fetched from and, for queue states, pushed to. */
+  protected readonly target: Remote;
 
   constructor(
-    private readonly opts: GitWorkspaceOptions,
-    private readonly req: RebaseRequest,
-    private readonly progress: () => void,
+    protected readonly opts: GitWorkspaceOptions,
+    protected readonly progress: () => void,
+    remoteUrl: string,
+    protected readonly secrets: readonly string[],
   ) {
-    this.target = { name: 'origin', access: remoteAccess(req.remoteUrl) };
-    const fork = req.sourceRemoteUrl === undefined ? undefined : remoteAccess(req.sourceRemoteUrl);
-    this.source = fork && fork.url !== this.target.access.url ? { name: 'source', access: fork } : this.target;
-    this.secrets = requestSecrets(req);
+    this.target = { name: 'origin', access: remoteAccess(remoteUrl) };
   }
 
-  private get isFork(): boolean {
-    return this.source !== this.target;
+  /** The work itself, in a clean clone. */
+  protected abstract work(git: GitRunner): Promise<T>;
+
+  /** A second remote the clone must have (a fork's project), if any. */
+  protected extraRemote(): Remote | undefined {
+    return undefined;
   }
 
-  private runner(dir: string): GitRunner {
+  protected runner(dir: string): GitRunner {
     const { name, email } = this.opts.committer;
     const keyFile = this.opts.sshKeyFile;
     const env = keyFile
@@ -259,9 +374,9 @@ class RebaseJob {
     });
   }
 
-  async inClone(dir: string): Promise<RebaseOutcome> {
+  async inClone(dir: string): Promise<T> {
     const git = await this.openClone(dir);
-    let outcome: RebaseOutcome | undefined;
+    let outcome: T | undefined;
     let failure: unknown;
     try {
       outcome = await this.work(git);
@@ -325,10 +440,11 @@ class RebaseJob {
    */
   private async configureRemotes(git: GitRunner): Promise<void> {
     await git.run(['remote', 'set-url', 'origin', this.target.access.url]);
-    if (this.isFork) {
-      const known = (await git.tryRun(['config', '--get', 'remote.source.url'])).exitCode === 0;
-      const url = this.source.access.url;
-      await git.run(known ? ['remote', 'set-url', 'source', url] : ['remote', 'add', 'source', url]);
+    const extra = this.extraRemote();
+    if (extra) {
+      const known = (await git.tryRun(['config', '--get', `remote.${extra.name}.url`])).exitCode === 0;
+      const url = extra.access.url;
+      await git.run(known ? ['remote', 'set-url', extra.name, url] : ['remote', 'add', extra.name, url]);
     }
     const gitDir = path.join(git.dir, '.git');
     // Only ever a record of the last fetch, which may have been made with a credential-bearing URL.
@@ -339,7 +455,7 @@ class RebaseJob {
   }
 
   /** Aborts whatever a failed or crashed run left behind and empties the work tree of changes. */
-  private async cleanUp(git: GitRunner): Promise<void> {
+  protected async cleanUp(git: GitRunner): Promise<void> {
     const gitDir = path.join(git.dir, '.git');
     // Only we work in this clone and we hold its lock: a leftover index.lock is from a crash.
     fs.rmSync(path.join(gitDir, 'index.lock'), { force: true });
@@ -357,7 +473,112 @@ class RebaseJob {
     await git.run(['clean', '-ffdx', '--quiet']);
   }
 
-  private async work(git: GitRunner): Promise<RebaseOutcome> {
+  protected async fetch(git: GitRunner, remote: Remote): Promise<void> {
+    await git.run(['fetch', '--prune', '--no-tags', remote.name], { env: remote.access.env });
+    this.progress();
+  }
+
+  protected async resolve(git: GitRunner, ref: string): Promise<string | null> {
+    const r = await git.tryRun(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    const sha = r.stdout.trim();
+    return r.exitCode === 0 && sha ? sha : null;
+  }
+
+  protected async hasCommit(git: GitRunner, sha: string): Promise<boolean> {
+    return (await git.tryRun(['cat-file', '-e', `${sha}^{commit}`])).exitCode === 0;
+  }
+
+  /** A commit by SHA from `remote` (servers speaking protocol v2 serve any SHA they have). */
+  protected async fetchCommit(git: GitRunner, remote: Remote, sha: string): Promise<boolean> {
+    if (await this.hasCommit(git, sha)) return true;
+    await git.tryRun(['fetch', '--no-tags', remote.name, sha], { env: remote.access.env });
+    return this.hasCommit(git, sha);
+  }
+
+  protected async isAncestor(git: GitRunner, ancestor: string, descendant: string): Promise<boolean> {
+    const r = await git.tryRun(['merge-base', '--is-ancestor', ancestor, descendant]);
+    if (r.exitCode === 0) return true;
+    if (r.exitCode === 1) return false;
+    throw new GitWorkspaceError(git.redact(`git merge-base failed (exit ${r.exitCode}): ${r.stderr.trim()}`));
+  }
+
+  protected async conflictedFiles(git: GitRunner): Promise<string[]> {
+    const out = await git.run(['diff', '--name-only', '--diff-filter=U', '-z']);
+    return [...new Set(out.split('\0').filter(Boolean))].sort();
+  }
+
+  /** `base`'s commits that `target` lacks, replayed onto `target` (deterministically); messages optionally rewritten. */
+  protected async rebaseCommits(
+    git: GitRunner,
+    base: string,
+    target: string,
+    rewrite?: (message: string, index: number, total: number) => string,
+  ): Promise<Computed> {
+    await git.run(['checkout', '--force', '--detach', base]);
+    await git.run(['clean', '-ffdx', '--quiet']);
+    this.progress();
+    const r = await git.tryRun(['rebase', '--force-rebase', '--committer-date-is-author-date', target]);
+    if (r.exitCode !== 0) {
+      const files = await this.conflictedFiles(git);
+      await git.tryRun(['rebase', '--abort']);
+      if (files.length > 0) return { kind: 'conflict', files };
+      throw new GitWorkspaceError(git.redact(`git rebase failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+    }
+    this.progress();
+    let head = (await git.run(['rev-parse', 'HEAD'])).trim();
+    if (rewrite) head = await this.rewriteMessages(git, target, head, rewrite);
+    return { kind: 'result', sha: head };
+  }
+
+  /** Re-creates target..head (linear after the rebase) with rewritten messages, keeping everything else. */
+  private async rewriteMessages(
+    git: GitRunner,
+    target: string,
+    head: string,
+    rewrite: (message: string, index: number, total: number) => string,
+  ): Promise<string> {
+    const list = (await git.run(['rev-list', '--reverse', '--topo-order', `${target}..${head}`]))
+      .split('\n')
+      .filter(Boolean);
+    let parent = target;
+    for (let i = 0; i < list.length; i++) {
+      const commit = parseCommit(await git.run(['cat-file', 'commit', list[i]]));
+      if (commit.parents.length !== 1) {
+        throw new GitWorkspaceError(`unexpected merge commit ${list[i]} after rebase`);
+      }
+      const message = rewrite(commit.message, i, list.length);
+      const raw = formatCommit({ ...commit, parents: [parent], message });
+      parent = (await git.run(['hash-object', '-t', 'commit', '-w', '--stdin'], { input: raw })).trim();
+      if (i % 20 === 19) this.progress();
+    }
+    return parent;
+  }
+}
+
+/** One rebase request's work inside its (locked) clone. */
+class RebaseJob extends CloneWork<RebaseOutcome> {
+  /** Where the source branch is fetched from and pushed to: `target` unless the MR comes from a fork. */
+  private readonly source: Remote;
+
+  constructor(
+    opts: GitWorkspaceOptions,
+    private readonly req: RebaseRequest,
+    progress: () => void,
+  ) {
+    super(opts, progress, req.remoteUrl, requestSecrets(req));
+    const fork = req.sourceRemoteUrl === undefined ? undefined : remoteAccess(req.sourceRemoteUrl);
+    this.source = fork && fork.url !== this.target.access.url ? { name: 'source', access: fork } : this.target;
+  }
+
+  private get isFork(): boolean {
+    return this.source !== this.target;
+  }
+
+  protected override extraRemote(): Remote | undefined {
+    return this.isFork ? this.source : undefined;
+  }
+
+  protected async work(git: GitRunner): Promise<RebaseOutcome> {
     const req = this.req;
     const expected = req.expectedSourceSha;
     const strategy = req.strategy ?? 'rebase';
@@ -470,11 +691,6 @@ class RebaseJob {
     return computed.kind === 'result' && computed.sha === source ? merged : null;
   }
 
-  private async fetch(git: GitRunner, remote: Remote): Promise<void> {
-    await git.run(['fetch', '--prune', '--no-tags', remote.name], { env: remote.access.env });
-    this.progress();
-  }
-
   private sourceRef(): string {
     return `refs/remotes/${this.source.name}/${this.req.sourceBranch}`;
   }
@@ -489,75 +705,13 @@ class RebaseJob {
     return { source, target };
   }
 
-  private async resolve(git: GitRunner, ref: string): Promise<string | null> {
-    const r = await git.tryRun(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-    const sha = r.stdout.trim();
-    return r.exitCode === 0 && sha ? sha : null;
-  }
-
-  private async hasCommit(git: GitRunner, sha: string): Promise<boolean> {
-    return (await git.tryRun(['cat-file', '-e', `${sha}^{commit}`])).exitCode === 0;
-  }
-
   /** The merge request's own commits live in the source project (a fork's, for a fork MR). */
-  private async obtainCommit(git: GitRunner, sha: string): Promise<boolean> {
-    if (await this.hasCommit(git, sha)) return true;
-    // Servers speaking protocol v2 (GitLab, GitHub, plain git) serve any SHA they have.
-    await git.tryRun(['fetch', '--no-tags', this.source.name, sha], { env: this.source.access.env });
-    return this.hasCommit(git, sha);
+  private obtainCommit(git: GitRunner, sha: string): Promise<boolean> {
+    return this.fetchCommit(git, this.source, sha);
   }
 
-  private async isAncestor(git: GitRunner, ancestor: string, descendant: string): Promise<boolean> {
-    const r = await git.tryRun(['merge-base', '--is-ancestor', ancestor, descendant]);
-    if (r.exitCode === 0) return true;
-    if (r.exitCode === 1) return false;
-    throw new GitWorkspaceError(git.redact(`git merge-base failed (exit ${r.exitCode}): ${r.stderr.trim()}`));
-  }
-
-  private async conflictedFiles(git: GitRunner): Promise<string[]> {
-    const out = await git.run(['diff', '--name-only', '--diff-filter=U', '-z']);
-    return [...new Set(out.split('\0').filter(Boolean))].sort();
-  }
-
-  private async rebase(git: GitRunner, base: string, target: string): Promise<Computed> {
-    await git.run(['checkout', '--force', '--detach', base]);
-    await git.run(['clean', '-ffdx', '--quiet']);
-    this.progress();
-    const r = await git.tryRun(['rebase', '--force-rebase', '--committer-date-is-author-date', target]);
-    if (r.exitCode !== 0) {
-      const files = await this.conflictedFiles(git);
-      await git.tryRun(['rebase', '--abort']);
-      if (files.length > 0) return { kind: 'conflict', files };
-      throw new GitWorkspaceError(git.redact(`git rebase failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
-    }
-    this.progress();
-    let head = (await git.run(['rev-parse', 'HEAD'])).trim();
-    if (this.req.rewriteMessage) head = await this.rewriteMessages(git, target, head, this.req.rewriteMessage);
-    return { kind: 'result', sha: head };
-  }
-
-  /** Re-creates target..head (linear after the rebase) with rewritten messages, keeping everything else. */
-  private async rewriteMessages(
-    git: GitRunner,
-    target: string,
-    head: string,
-    rewrite: NonNullable<RebaseRequest['rewriteMessage']>,
-  ): Promise<string> {
-    const list = (await git.run(['rev-list', '--reverse', '--topo-order', `${target}..${head}`]))
-      .split('\n')
-      .filter(Boolean);
-    let parent = target;
-    for (let i = 0; i < list.length; i++) {
-      const commit = parseCommit(await git.run(['cat-file', 'commit', list[i]]));
-      if (commit.parents.length !== 1) {
-        throw new GitWorkspaceError(`unexpected merge commit ${list[i]} after rebase`);
-      }
-      const message = rewrite(commit.message, i, list.length);
-      const raw = formatCommit({ ...commit, parents: [parent], message });
-      parent = (await git.run(['hash-object', '-t', 'commit', '-w', '--stdin'], { input: raw })).trim();
-      if (i % 20 === 19) this.progress();
-    }
-    return parent;
+  private rebase(git: GitRunner, base: string, target: string): Promise<Computed> {
+    return this.rebaseCommits(git, base, target, this.req.rewriteMessage);
   }
 
   private async merge(git: GitRunner, base: string, target: string): Promise<Computed> {
@@ -594,6 +748,122 @@ class RebaseJob {
     if (r.exitCode === 0) return true;
     if (/stale info/.test(`${r.stdout}\n${r.stderr}`)) return false;
     throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+  }
+}
+
+/** Builds a queue state: the merge requests stacked on the target, pushed to the state branch. */
+class QueueStateJob extends CloneWork<QueueStateOutcome> {
+  constructor(
+    opts: GitWorkspaceOptions,
+    progress: () => void,
+    private readonly req: QueueStateRequest,
+  ) {
+    super(opts, progress, req.remoteUrl, secretsOf([req.remoteUrl]));
+  }
+
+  protected async work(git: GitRunner): Promise<QueueStateOutcome> {
+    const req = this.req;
+    await this.fetch(git, this.target);
+    const head = await this.resolve(git, `refs/remotes/origin/${req.targetBranch}`);
+    if (head === null) return { kind: 'missing-branch', branch: req.targetBranch };
+    const targetSha = req.baseSha ?? head;
+    if (!(await this.fetchCommit(git, this.target, targetSha))) return { kind: 'missing-branch', branch: req.targetBranch };
+    let current = targetSha;
+    const heads: Array<{ iid: number; sha: string }> = [];
+    for (const mr of req.mergeRequests) {
+      if (!(await this.fetchCommit(git, this.target, mr.expectedSourceSha))) {
+        return { kind: 'missing-commit', iid: mr.iid, sha: mr.expectedSourceSha };
+      }
+      const computed = await this.rebaseCommits(git, mr.expectedSourceSha, current, mr.rewriteMessage);
+      if (computed.kind === 'conflict') return { kind: 'conflict', iid: mr.iid, files: computed.files, targetSha };
+      current = computed.sha;
+      heads.push({ iid: mr.iid, sha: current });
+    }
+    const ref = `refs/heads/${req.stateBranch}`;
+    // The branch is the queue's alone: forced, and the same SHA again on a retry.
+    const r = await git.tryRun(['push', '--porcelain', '--force', 'origin', `${current}:${ref}`], { env: this.target.access.env });
+    if (r.exitCode !== 0) throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+    this.progress();
+    return { kind: 'built', sha: current, targetSha, heads };
+  }
+}
+
+/** Moves source branches to their heads in a tested state, atomically and leased. */
+class SourceUpdateJob extends CloneWork<SourceUpdateOutcome> {
+  constructor(
+    opts: GitWorkspaceOptions,
+    progress: () => void,
+    private readonly req: { projectKey: string; remoteUrl: string; updates: SourceUpdate[] },
+  ) {
+    super(opts, progress, req.remoteUrl, secretsOf([req.remoteUrl]));
+  }
+
+  protected async work(git: GitRunner): Promise<SourceUpdateOutcome> {
+    await this.fetch(git, this.target);
+    const pending: SourceUpdate[] = [];
+    for (const u of this.req.updates) {
+      const now = await this.resolve(git, `refs/remotes/origin/${u.branch}`);
+      if (now === u.sha) continue; // an earlier try of ours went through
+      if (now !== u.expectedSha) return { kind: 'source-moved', branch: u.branch, actualSha: now ?? '' };
+      pending.push(u);
+    }
+    if (pending.length === 0) return { kind: 'updated' };
+    for (const u of pending) {
+      if (!(await this.fetchCommit(git, this.target, u.sha))) throw new GitWorkspaceError(`commit ${u.sha} of ${u.branch} is not on the remote`);
+    }
+    const leases = pending.map((u) => `--force-with-lease=refs/heads/${u.branch}:${u.expectedSha}`);
+    const refspecs = pending.map((u) => `${u.sha}:refs/heads/${u.branch}`);
+    const r = await git.tryRun(['push', '--porcelain', '--atomic', ...leases, 'origin', ...refspecs], { env: this.target.access.env });
+    this.progress();
+    if (r.exitCode === 0) return { kind: 'updated' };
+    if (!/stale info/.test(`${r.stdout}\n${r.stderr}`)) {
+      throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+    }
+    // Someone pushed meanwhile: say which branch.
+    await this.fetch(git, this.target);
+    for (const u of pending) {
+      const now = await this.resolve(git, `refs/remotes/origin/${u.branch}`);
+      if (now !== u.expectedSha && now !== u.sha) return { kind: 'source-moved', branch: u.branch, actualSha: now ?? '' };
+    }
+    throw new GitWorkspaceError('push lease was refused although every source branch is where it was expected');
+  }
+}
+
+/** Fast-forwards the target branch to a tested state. */
+class LandJob extends CloneWork<LandOutcome> {
+  constructor(
+    opts: GitWorkspaceOptions,
+    progress: () => void,
+    private readonly req: LandRequest,
+  ) {
+    super(opts, progress, req.remoteUrl, secretsOf([req.remoteUrl]));
+  }
+
+  protected async work(git: GitRunner): Promise<LandOutcome> {
+    const { targetBranch, sha, baseSha } = this.req;
+    const ref = `refs/heads/${targetBranch}`;
+    const landedAlready = async (): Promise<LandOutcome | undefined> => {
+      await this.fetch(git, this.target);
+      const now = await this.resolve(git, `refs/remotes/origin/${targetBranch}`);
+      if (now === null) return { kind: 'target-moved', actualSha: '' };
+      // An earlier try of ours landed it (and maybe more landed on top since).
+      if (now === sha || (await this.isAncestor(git, sha, now).catch(() => false))) return { kind: 'landed' };
+      if (now !== baseSha) return { kind: 'target-moved', actualSha: now };
+      return undefined;
+    };
+    const before = await landedAlready();
+    if (before) return before;
+    if (!(await this.fetchCommit(git, this.target, sha))) throw new GitWorkspaceError(`tested state ${sha} is not on the remote`);
+    if (!(await this.isAncestor(git, baseSha, sha))) throw new GitWorkspaceError(`tested state ${sha} does not descend from ${baseSha}`);
+    const r = await git.tryRun(['push', '--porcelain', `--force-with-lease=${ref}:${baseSha}`, 'origin', `${sha}:${ref}`], {
+      env: this.target.access.env,
+    });
+    this.progress();
+    if (r.exitCode === 0) return { kind: 'landed' };
+    if (!/stale info/.test(`${r.stdout}\n${r.stderr}`)) {
+      throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+    }
+    return (await landedAlready()) ?? { kind: 'target-moved', actualSha: baseSha };
   }
 }
 
