@@ -396,3 +396,50 @@ test("the queue's history stays bounded while one job waits a long time: it cont
     await h.stop();
   }
 });
+
+describe('require-merge-permission', () => {
+  test('a requester the target branch does not let merge gets one comment saying why, is handed back, and nothing is rebased', async () => {
+    const s = newScript({ mr: aMergeRequest({ iid: 21 }), mayMerge: { mallory: false } });
+    const h = await harness(new Map([[21, s]]), [], { requireMergePermission: true });
+    try {
+      await h.send(21, { actor: 'mallory' });
+      await eventually(() => Promise.resolve(s.unassigned), (n) => n > 0);
+      const said = await eventually(() => Promise.resolve(explanations(s)), (e) => e.length > 0);
+      expect(said).toHaveLength(1);
+      expect(said[0].body).toMatch(/@mallory, I only merge on behalf of people who may merge into `main`/);
+      expect((await h.state(21)).phase).toBe('idle');
+      expect(s.rebaseCalls).toBe(0);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('a requester who may merge into the target branch is served', async () => {
+    const s = newScript({ mr: aMergeRequest({ iid: 22 }), mayMerge: { alice: true } });
+    s.pipelines.set('rebased1', pipeline('rebased1', 'success'));
+    const h = await harness(new Map([[22, s]]), [], { requireMergePermission: true });
+    try {
+      await h.send(22, { actor: 'alice' });
+      await expect(h.result(22)).resolves.toMatchObject({ phase: 'merged' });
+      expect(explanations(s)).toEqual([]);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('a request found by polling (no hook, so nobody known to have asked) is answered asking for a merge command', async () => {
+    const s = newScript({ mr: aMergeRequest({ iid: 23 }) });
+    const h = await harness(new Map([[23, s]]), [], { requireMergePermission: true });
+    try {
+      await h.send(23, { actor: '' });
+      await eventually(() => Promise.resolve(s.unassigned), (n) => n > 0);
+      const said = await eventually(() => Promise.resolve(explanations(s)), (e) => e.length > 0);
+      expect(said).toHaveLength(1);
+      expect(said[0].body).toMatch(/could not tell who asked me/);
+      expect(said[0].body).toContain('`@shepherd-bot merge`');
+      expect(s.rebaseCalls).toBe(0);
+    } finally {
+      await h.stop();
+    }
+  });
+});
