@@ -92,6 +92,7 @@ export function mergeQueueSettingsFrom(config: ShepherdConfig): MergeQueueSettin
     impersonateApprovers: config.impersonateApprovers,
     approvalResetTimeoutMs: config.approvalResetTimeoutMs,
     mergeLabel: config.mergeLabel,
+    priorityLabel: config.priorityLabel,
     scope: { projectRegexp: config.projectRegexp, branchRegexp: config.branchRegexp, sourceBranchRegexp: config.sourceBranchRegexp },
     mergeOrder: config.mergeOrder,
     requireMergePermission: config.requireMergePermission,

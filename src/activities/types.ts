@@ -27,6 +27,8 @@ export interface WorkerSettings {
   approvalResetTimeoutMs: number;
   /** A label that asks for a merge like assigning the bot does; undefined for none. */
   mergeLabel?: string;
+  /** A label that puts a requested MR ahead of the waiting ones; undefined for none. */
+  priorityLabel?: string;
   scope: ScopeRules;
   mergeOrder: MergeOrder;
   /** The requester must be allowed to merge into the target branch (require-merge-permission). */

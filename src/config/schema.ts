@@ -413,6 +413,10 @@ const selectionOptions = {
     textKind('LABEL'),
     'A label that queues a merge request like assigning it to the bot does (Shepherd addition; default: assignment only).',
   ),
+  'priority-label': optional(
+    textKind('LABEL'),
+    'A label that puts a merge request the bot is asked to merge ahead of the ones waiting in its queue, like `@bot merge priority=high` (default: none).',
+  ),
   'require-merge-permission': defaulted(
     boolKind,
     false,
@@ -616,6 +620,7 @@ export interface ShepherdConfig {
   sourceBranchRegexp: string;
   /** A label that queues a merge request like assigning it to the bot; absent: assignment only. */
   mergeLabel?: string;
+  priorityLabel?: string;
   /**
    * Whoever asks for a merge (the webhook's actor for an assignment or the merge label, the
    * author of a merge command) must be allowed to merge into the target branch by its protection
@@ -691,6 +696,7 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     branchRegexp: values['branch-regexp'],
     sourceBranchRegexp: values['source-branch-regexp'],
     mergeLabel: values['merge-label'],
+    priorityLabel: values['priority-label'],
     requireMergePermission: values['require-merge-permission'],
     mergeOrder: values['merge-order'],
     embargo: values.embargo,

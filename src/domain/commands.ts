@@ -1,6 +1,12 @@
 // Commands people give the bot in merge request comments: `@shepherd merge`, `@shepherd cancel`.
 
-export type Command = { kind: 'merge' } | { kind: 'cancel' } | { kind: 'unknown'; word: string };
+import type { Priority } from './mergeOrder';
+
+export type Command =
+  /** `priority=high` puts it ahead of the waiting ones; `badPriority` is a value that is neither. */
+  | { kind: 'merge'; priority?: Priority; badPriority?: string }
+  | { kind: 'cancel' }
+  | { kind: 'unknown'; word: string };
 
 /** Every spelling of every known command, lower case. A Map, so `constructor` is just an unknown word. */
 const WORDS: ReadonlyMap<string, Command> = new Map<string, Command>([
@@ -41,6 +47,7 @@ export function commandHelp(bot: string): string {
     'I understand these commands, each at the start of a line of a comment:',
     '',
     `- \`@${name} merge\`: put this merge request in the merge queue (the same as assigning me)`,
+    `- \`@${name} merge priority=high\`: the same, ahead of the merge requests waiting in the queue`,
     `- \`@${name} cancel\` (or \`stop\`): take it out of the merge queue`,
   ].join('\n');
 }
@@ -69,7 +76,19 @@ function lineCommand(line: string, bot: string): Command | undefined {
   const rest = line.slice(mention.length);
   // `@shepherd-bot` or `@shepherd.dev` is somebody else.
   if (NAME_CONTINUES.test(rest)) return undefined;
-  const word = rest.replace(/^[:,]/, '').trim().split(/\s+/)[0] ?? '';
+  const [word = '', ...args] = rest.replace(/^[:,]/, '').trim().split(/\s+/);
   const cleaned = word.replace(TRAILING_PUNCTUATION, '');
-  return WORDS.get(cleaned.toLowerCase()) ?? { kind: 'unknown', word: cleaned };
+  const command = WORDS.get(cleaned.toLowerCase()) ?? { kind: 'unknown', word: cleaned };
+  return command.kind === 'merge' ? withPriority(args) : command;
+}
+
+/** `priority=high` (or `normal`) among the words after `merge`; other words are ignored, as before. */
+function withPriority(args: string[]): Command {
+  for (const arg of args) {
+    const m = /^priority=(.*)$/i.exec(arg.replace(TRAILING_PUNCTUATION, ''));
+    if (!m) continue;
+    const value = m[1].toLowerCase();
+    return value === 'high' || value === 'normal' ? { kind: 'merge', priority: value } : { kind: 'merge', badPriority: m[1] };
+  }
+  return { kind: 'merge' };
 }

@@ -98,6 +98,10 @@ export function notPermittedToMergeComment(requester: string, targetBranch: stri
   return `@${requester}, I only merge on behalf of people who may merge into \`${targetBranch}\` themselves (require-merge-permission is on), and its protection rules do not allow you to. Ask someone who may merge into \`${targetBranch}\` to assign me or to comment \`merge\` to me.`;
 }
 
+export function badPriorityComment(value: string, botUsername: string): string {
+  return `I did not put this merge request in the queue: \`priority=${value}\` is not a priority I know. Comment \`@${botUsername} merge priority=high\` to go ahead of the waiting merge requests, or \`@${botUsername} merge\` to wait in line.`;
+}
+
 /** require-merge-permission, but the request was found by polling: no hook said who made it. */
 export function requesterUnknownComment(targetBranch: string, botUsername: string): string {
   return `I only merge on behalf of people who may merge into \`${targetBranch}\` themselves (require-merge-permission is on), and I could not tell who asked me: GitLab's notification of the assignment or label never reached me. Comment \`@${botUsername} merge\` to ask, and I'll check that you may.`;

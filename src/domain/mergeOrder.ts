@@ -1,5 +1,8 @@
 // The order the merge queue takes merge requests in, as marge-bot's `--merge-order`.
 
+/** `high` goes ahead of every `normal` entry that waits (`@bot merge priority=high`, priority-label). */
+export type Priority = 'high' | 'normal';
+
 /** When a merge request was created, last updated, or assigned to the bot (marge-bot's names). */
 export type MergeOrder = 'created_at' | 'updated_at' | 'assigned_at';
 

@@ -4,7 +4,7 @@
 // Entries are identified by merge request AND attempt: a merge request asked for again while its
 // job runs gets a new attempt, which waits for the old job to stop instead of being mistaken for it.
 import type { JobOutcome } from './jobOutcome';
-import { orderQueue, type MergeOrder } from './mergeOrder';
+import { orderQueue, type MergeOrder, type Priority } from './mergeOrder';
 import type { MergeTrigger } from './readiness';
 import type { MergeRequestRef } from './types';
 
@@ -18,6 +18,8 @@ export interface QueueEntryRequest {
   attemptKey: string;
   /** Who asked (the webhook's actor or the command's author), when known. */
   requestedBy?: string;
+  /** `high`: ahead of every other waiting entry (absent: normal). */
+  priority?: Priority;
   createdAt: string;
   updatedAt: string;
   assignedAt: string;
@@ -144,12 +146,13 @@ export class MergeQueueMachine {
     return this.entries.filter((e) => e.state !== 'waiting');
   }
 
-  /** Waiting entries, in the order they will be started. */
+  /** Waiting entries, in the order they will be started: high priority first, then by merge order. */
   waiting(): QueueEntryState[] {
-    return orderQueue(
+    const ordered = orderQueue(
       this.entries.filter((e) => e.state === 'waiting').map((e) => ({ ...e, iid: e.ref.iid })),
       this.settings.mergeOrder,
     ).map(({ iid: _iid, ...e }) => e);
+    return [...ordered.filter((e) => e.priority === 'high'), ...ordered.filter((e) => e.priority !== 'high')];
   }
 
   isIdle(): boolean {

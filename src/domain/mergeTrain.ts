@@ -9,6 +9,8 @@
 // before the cars ahead have landed). A probe tests entries alone on the target, off the train:
 // it is never landed, it only clears or convicts them (adaptive mode's side lane and bisection).
 
+import type { Priority } from './mergeOrder';
+
 export type QueueMode = 'serial' | 'batch' | 'train';
 export type TrainWindow = 'fixed' | 'adaptive';
 
@@ -41,8 +43,6 @@ export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
   window: 'fixed',
   optimistic: true,
 };
-
-export type Priority = 'high' | 'normal';
 
 export interface TrainEntry {
   iid: number;

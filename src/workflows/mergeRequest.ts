@@ -12,6 +12,7 @@ import {
 import type { WorkerSettings } from '../activities/types';
 import { commandHelp, parseCommand } from '../domain/commands';
 import {
+  badPriorityComment,
   cancelledComment,
   jobErrorComment,
   notPermittedComment,
@@ -23,6 +24,7 @@ import {
 } from '../domain/comments';
 import type { CommentEvent, MergeRequestWorkflowEvent } from '../domain/events';
 import type { JobOutcome } from '../domain/jobOutcome';
+import type { Priority } from '../domain/mergeOrder';
 import type { MergeTrigger } from '../domain/readiness';
 import { checkScope } from '../domain/scope';
 import type { MergeRequest, MergeRequestRef } from '../domain/types';
@@ -48,6 +50,8 @@ export interface MergeRequestCarried {
   phase: MergeRequestPhase;
   /** Who asked by `@bot merge`, until merged, cancelled or refused. */
   commandBy?: string;
+  /** `@bot merge priority=...` of that command. */
+  commandPriority?: Priority;
   /** Who last asked by assigning the bot or adding the label (the hook's actor). */
   requestedBy?: string;
   /**
@@ -193,7 +197,11 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     }
     switch (command.kind) {
       case 'merge':
+        if (command.badPriority !== undefined) {
+          return comment(`bad-priority:${evt.noteId}`, badPriorityComment(command.badPriority, bot));
+        }
         s.commandBy = evt.author;
+        s.commandPriority = command.priority;
         s.handedBackAt = undefined;
         return;
       case 'cancel': {
@@ -230,6 +238,8 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
       : viaForge && settings.mergeLabel && mr.labels.includes(settings.mergeLabel) && !mr.assignees.includes(bot)
         ? { kind: 'label', label: settings.mergeLabel }
         : { kind: 'assignment' };
+    const priority: Priority =
+      s.commandPriority ?? (settings.priorityLabel !== undefined && mr.labels.includes(settings.priorityLabel) ? 'high' : 'normal');
     s.attempts++;
     s.queuedAttempt = s.attempts;
     s.targetBranch = mr.targetBranch;
@@ -241,6 +251,7 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
         attemptKey: attemptKey(s.attempts),
         trigger,
         ...(requester ? { requestedBy: requester } : {}),
+        ...(priority === 'high' ? { priority } : {}),
         createdAt: mr.createdAt,
         updatedAt: mr.updatedAt,
         assignedAt: s.assignedAt ?? mr.updatedAt,

@@ -137,3 +137,25 @@ test('GitLab redelivering the assignment hook changes nothing: one job, one push
   await expect(within("the MR's workflow ending", 20_000, s.mergeRequestResult(project, iid))).resolves.toMatchObject({ phase: 'merged', attempts: 1 });
   expect(s.gitlab.pipelines(project).filter((p) => p.ref === 'feature')).toHaveLength(2);
 }, 200_000); // longer than the bounded waits inside, so a hang reports where it is
+
+test('`@bot merge priority=high` goes ahead of the waiting merge requests without stopping the one being merged', async () => {
+  const project = s.newProject('priority');
+  const mrs: Array<{ iid: number; head: string }> = [];
+  for (const branch of ['a', 'b', 'c', 'd']) mrs.push(await mergeRequestBehindMain(project, branch, `src/${branch}.txt`, `${branch}\n`));
+  s.gitlab.assign(project, mrs[0].iid, ['shepherd-bot']);
+  const first = await s.gitlab.waitForPipeline(project, (p) => p.ref === 'a' && p.sha !== mrs[0].head, 60_000);
+  s.gitlab.assign(project, mrs[1].iid, ['shepherd-bot']);
+  s.gitlab.assign(project, mrs[2].iid, ['shepherd-bot']);
+  await s.eventually(() => s.botComments(project, mrs[2].iid), (n) => n.length === 1);
+  s.gitlab.comment(project, mrs[3].iid, 'alice', '@shepherd-bot merge priority=urgent');
+  const refusal = await s.eventually(() => s.botComments(project, mrs[3].iid), (n) => n.length === 1);
+  expect(refusal[0].body).toContain('`priority=urgent` is not a priority I know');
+  s.gitlab.comment(project, mrs[3].iid, 'alice', '@shepherd-bot merge priority=high');
+  const place = await s.eventually(() => s.botComments(project, mrs[3].iid), (n) => n.length === 2);
+  expect(place[1].body).toContain('next in line');
+  // The MR being merged is not disturbed: it merges, then the priority MR goes next.
+  s.gitlab.finishPipeline(project, first.sha, 'success');
+  await s.waitForMergeRequest(project, mrs[0].iid, (m) => m.state === 'merged');
+  const next = await s.gitlab.waitForPipeline(project, (p) => ['b', 'c', 'd'].includes(p.ref) && p.sha !== mrs[['b', 'c', 'd'].indexOf(p.ref) + 1].head, 60_000);
+  expect(next.ref).toBe('d');
+}, 200_000);

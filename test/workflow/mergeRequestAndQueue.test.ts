@@ -443,3 +443,29 @@ describe('require-merge-permission', () => {
     }
   });
 });
+
+test('priority-label: a labelled MR waits ahead of the others, and the one running is not disturbed', async () => {
+  const blocker = newScript({ mr: aMergeRequest({ iid: 31 }) });
+  blocker.pipelines.set('rebased1', pipeline('rebased1', 'running'));
+  const plain = newScript({ mr: aMergeRequest({ iid: 32 }) });
+  const urgent = newScript({ mr: aMergeRequest({ iid: 33, labels: ['hotfix'] }) });
+  const h = await harness(new Map([[31, blocker], [32, plain], [33, urgent]]), [], { priorityLabel: 'hotfix' });
+  try {
+    await h.send(31);
+    await eventually(() => Promise.resolve(blocker.ciCalls), (n) => n > 0);
+    await h.send(32);
+    const queueId = mergeQueueWorkflowId('gitlab', h.project, 'main');
+    const snapshot = () => env.client.workflow.getHandle(queueId).query(snapshotQuery);
+    await eventually(snapshot, (q) => q.entries.length === 2);
+    await h.send(33, { labels: ['hotfix'] });
+    const q = await eventually(snapshot, (x) => x.entries.length === 3);
+    expect(q.entries.map((e) => [e.ref.iid, e.state])).toEqual([
+      [31, 'running'],
+      [33, 'waiting'],
+      [32, 'waiting'],
+    ]);
+    expect(blocker.rebaseCalls).toBe(1);
+  } finally {
+    await h.stop();
+  }
+});

@@ -58,6 +58,7 @@ describe('configSchema', () => {
         'debug',
         'bot-name',
         'merge-label',
+        'priority-label',
         'webhook-max-body',
         'require-merge-permission',
         // marge-bot's options

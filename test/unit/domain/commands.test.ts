@@ -21,6 +21,11 @@ describe('parseCommand', () => {
     ['@shepherd Rebase?', { kind: 'unknown', word: 'Rebase' }],
     ['@shepherd constructor', { kind: 'unknown', word: 'constructor' }],
     ['@shepherd ship it', { kind: 'unknown', word: 'ship' }],
+    ['@shepherd merge priority=high', { kind: 'merge', priority: 'high' }],
+    ['@shepherd merge Priority=HIGH.', { kind: 'merge', priority: 'high' }],
+    ['@shepherd merge please, priority=normal', { kind: 'merge', priority: 'normal' }],
+    ['@shepherd merge priority=urgent', { kind: 'merge', badPriority: 'urgent' }],
+    ['@shepherd cancel priority=high', { kind: 'cancel' }],
   ])('%j → %j', (body, command) => {
     expect(parseCommand(body, BOT)).toEqual(command);
   });

@@ -194,3 +194,17 @@ test('random event sequences never strand an entry: every enqueued attempt ends 
     }
   }
 });
+
+test('a high-priority entry goes ahead of every waiting one, without touching the job that runs', () => {
+  const m = machine();
+  m.apply({ kind: 'enqueue', entry: entry(1) });
+  m.apply({ kind: 'job-started', iid: 1, attempt: 1 });
+  m.apply({ kind: 'enqueue', entry: entry(2) });
+  m.apply({ kind: 'enqueue', entry: entry(3) });
+  const r = m.apply({ kind: 'enqueue', entry: entry(9, 1, { priority: 'high', createdAt: '2026-11-30T10:00:00Z' }) });
+  expect(r.commands).toEqual([]);
+  expect(r.answer).toEqual({ position: 1, running: 1 });
+  expect(m.waiting().map((e) => e.ref.iid)).toEqual([9, 2, 3]);
+  const next = m.apply({ kind: 'job-finished', iid: 1, attempt: 1, outcome: { kind: 'merged', sha: 'abc' } });
+  expect(starts(next.commands)).toEqual(['9/1']);
+});
