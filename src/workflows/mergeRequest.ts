@@ -149,6 +149,7 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     const { updatedAt } = await forge.unassignBot({ ref });
     s.handedBackAt = updatedAt;
     s.commandBy = undefined;
+    s.commandPriority = undefined;
   };
 
   /** Out of the queue; the queue itself stops the job if it has started or is starting. */
@@ -178,6 +179,7 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     }
     if (outcome.kind === 'refused') {
       s.commandBy = undefined;
+      s.commandPriority = undefined;
       s.handedBackAt = outcome.handedBackAt ?? s.handedBackAt;
     }
     return false;
