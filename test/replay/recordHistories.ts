@@ -11,11 +11,12 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { mergeQueueSettings } from '../../src/activities';
 import { createQueueActivities } from '../../src/activities/queueActivities';
 import type { GitWorkspace } from '../../src/git/workspace';
-import { mergeQueueWorkflowId, mergeRequestWorkflowId } from '../../src/domain/workflowIds';
+import { mergeQueueWorkflowId, mergeRequestPollWorkflowId, mergeRequestWorkflowId } from '../../src/domain/workflowIds';
 import { startDevServer } from '../../src/temporal/devServer';
 import { freePort } from '../../src/temporal/freePort';
 import { eventSignal } from '../../src/workflows/definitions';
 import { mergeRequestWorkflow } from '../../src/workflows/mergeRequest';
+import { mergeRequestPollWorkflow } from '../../src/workflows/mergeRequestPoll';
 import { aMergeRequest } from '../helpers/mergeRequests';
 import { newScript, pipeline, scriptedActivitiesByIid } from '../helpers/scriptedActivities';
 
@@ -50,7 +51,15 @@ async function main(): Promise<void> {
     taskQueue,
     settings: mergeQueueSettings({ ciTimeoutMs: 60_000, ciPollIntervalMs: 500 }),
   });
-  const activities = { ...scripted, ...queue };
+  // The lost-hook poll: two rounds that look at something, then polling is turned off.
+  let rounds = 0;
+  const poll = {
+    async lookForLostRequests() {
+      rounds++;
+      return { listed: 1, lookedAt: rounds === 1 ? 1 : 0, nextInMs: rounds < 3 ? 200 : 0 };
+    },
+  };
+  const activities = { ...scripted, ...queue, ...poll };
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue,
@@ -85,17 +94,19 @@ async function main(): Promise<void> {
       ],
     });
     await client.workflow.getHandle(mergeRequestWorkflowId(ref)).result();
+    await client.workflow.execute(mergeRequestPollWorkflow, { workflowId: mergeRequestPollWorkflowId('gitlab', taskQueue), taskQueue, args: [{ forge: 'gitlab' }] });
   });
 
   let jobId = '';
   for await (const wf of client.workflow.list({ query: 'WorkflowType = "mergeJobWorkflow"' })) jobId = wf.workflowId;
-  const ids = [mergeRequestWorkflowId(ref), jobId, mergeQueueWorkflowId('gitlab', project, 'main')];
-  const names = ['mergeRequestWorkflow', 'mergeJobWorkflow', 'mergeQueueWorkflow'];
+  const ids = [mergeRequestWorkflowId(ref), jobId, mergeQueueWorkflowId('gitlab', project, 'main'), mergeRequestPollWorkflowId('gitlab', taskQueue)];
+  const names = ['mergeRequestWorkflow', 'mergeJobWorkflow', 'mergeQueueWorkflow', 'mergeRequestPollWorkflow'];
+  const scenarios = ['target-moved', 'target-moved', 'target-moved', 'three-rounds'];
   const stamp = new Date().toISOString().slice(0, 10);
   for (const [i, id] of ids.entries()) {
     if (names[i] === 'mergeQueueWorkflow') await client.workflow.getHandle(id).terminate('recorded');
     const history = await client.workflow.getHandle(id).fetchHistory();
-    const file = path.join(OUT, `${names[i]}-target-moved-${stamp}.json`);
+    const file = path.join(OUT, `${names[i]}-${scenarios[i]}-${stamp}.json`);
     fs.writeFileSync(file, historyToJSON(history));
     console.log(`wrote ${path.relative(process.cwd(), file)}`);
   }
