@@ -150,6 +150,7 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     s.handedBackAt = updatedAt;
     s.commandBy = undefined;
     s.commandPriority = undefined;
+    s.requestedBy = undefined;
   };
 
   /** Out of the queue; the queue itself stops the job if it has started or is starting. */
@@ -180,6 +181,7 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     if (outcome.kind === 'refused') {
       s.commandBy = undefined;
       s.commandPriority = undefined;
+      s.requestedBy = undefined;
       s.handedBackAt = outcome.handedBackAt ?? s.handedBackAt;
     }
     return false;
@@ -275,7 +277,11 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
       return true;
     }
     const viaForge = mr.assignees.includes(bot) || (settings.mergeLabel !== undefined && mr.labels.includes(settings.mergeLabel));
-    if (!viaForge) s.handedBackAt = undefined; // the hand-back took effect; what comes next is new
+    if (!viaForge) {
+      // The hand-back took effect, or they took it back: what comes next is a new request, by whoever makes it.
+      s.handedBackAt = undefined;
+      s.requestedBy = undefined;
+    }
     // Still listed, but nothing changed since the bot handed it back: the old request.
     const stale = s.handedBackAt !== undefined && !isLater(mr.updatedAt, s.handedBackAt);
     if (viaForge && !stale) s.handedBackAt = undefined;

@@ -469,3 +469,22 @@ test('priority-label: a labelled MR waits ahead of the others, and the one runni
     await h.stop();
   }
 });
+
+test('require-merge-permission: who asked last time does not vouch for a new request whose hook was lost', async () => {
+  const s = newScript({ mr: aMergeRequest({ iid: 24 }), mayMerge: { alice: true } });
+  s.pipelines.set('rebased1', pipeline('rebased1', 'failed'));
+  const h = await harness(new Map([[24, s]]), [], { requireMergePermission: true });
+  try {
+    await h.send(24, { actor: 'alice' });
+    await eventually(() => Promise.resolve(explanations(s)), (e) => e.length === 1); // CI failed, handed back
+    // Someone assigns the bot again; their hook never comes, polling finds the MR.
+    await eventually(() => Promise.resolve(s.unassigned), (n) => n > 0);
+    personChanges(s, { assignees: ['shepherd-bot'] });
+    await h.send(24, { actor: '', updatedAt: s.mr.updatedAt });
+    const said = await eventually(() => Promise.resolve(explanations(s)), (e) => e.length === 2);
+    expect(said[1].body).toMatch(/could not tell who asked me/);
+    expect(s.rebaseCalls).toBe(1);
+  } finally {
+    await h.stop();
+  }
+});
