@@ -87,11 +87,12 @@ export interface Forge {
    */
   userDetails(userId: number): Promise<UserRef>;
   /**
-   * Open merge requests assigned to this user in every project the bot can see. List answers
+   * Open merge requests assigned to this user in the projects where the bot is a Developer or
+   * more (not every project it can see: on a public instance that is everyone's). List answers
    * lack some fields: `headPipeline` is null and `mergeError` null there; read the MR for them.
    */
   mergeRequestsAssignedTo(username: string): Promise<MergeRequest[]>;
-  /** Open merge requests carrying this label in every project the bot can see (list answers, as above). */
+  /** Open merge requests carrying this label in the projects where the bot is a Developer or more (list answers, as above). */
   mergeRequestsLabelled(label: string): Promise<MergeRequest[]>;
 }
 

@@ -627,14 +627,30 @@ export class GitLabForge implements Forge {
     const list = await this.call(`GET /merge_requests assigned to ${username}`, () =>
       this.api.MergeRequests.all({ scope: 'all', state: 'opened', assigneeUsername: username, perPage: this.perPage }),
     );
-    return this.fromList(list);
+    const mine = await this.developerProjects();
+    return this.fromList(list.filter((mr) => mine.has(mr.project_id)));
   }
 
   async mergeRequestsLabelled(label: string): Promise<MergeRequest[]> {
-    const list = await this.call(`GET /merge_requests labelled ${label}`, () =>
-      this.api.MergeRequests.all({ scope: 'all', state: 'opened', labels: label, perPage: this.perPage }),
+    // Not `scope=all`: on a public instance that lists every visible project's MRs with a label of
+    // that name, strangers' included. Only projects the bot works in.
+    const out = [];
+    for (const id of await this.developerProjects()) {
+      const list = await this.call(`GET project ${id} merge requests labelled ${label}`, () =>
+        this.api.MergeRequests.all({ projectId: id, state: 'opened', labels: label, perPage: this.perPage }),
+      );
+      out.push(...(await this.fromList(list)));
+    }
+    return out;
+  }
+
+  /** Ids of the projects where the bot itself is a Developer or more. */
+  private async developerProjects(): Promise<Set<number>> {
+    const projects = await this.call('GET /projects the bot develops in', () =>
+      this.api.Projects.all({ membership: true, minAccessLevel: 30, simple: true, perPage: this.perPage }),
     );
-    return this.fromList(list);
+    for (const p of projects) this.projectPaths.set(p.id, p.path_with_namespace);
+    return new Set(projects.map((p) => p.id));
   }
 
   private async fromList(list: Awaited<ReturnType<Gitlab['MergeRequests']['all']>>): Promise<MergeRequest[]> {

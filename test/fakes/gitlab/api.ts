@@ -123,6 +123,20 @@ export function apiRouter(core: Core): express.Router {
 
   // --- projects ---------------------------------------------------------------------------
 
+  // GET /projects: the projects the caller can see, newest first. `membership=true` keeps those
+  // they are a member of, `min_access_level` those where their own role is at least that.
+  r.get('/projects', (req, res) => {
+    const viewer = userOf(res);
+    const membership = bool(req, 'membership') ?? false;
+    const minLevel = int(req, 'min_access_level');
+    const role = (p: ProjectRec): number => p.members.get(viewer.id) ?? 0;
+    const list = [...core.store.projects.values()]
+      .filter((p) => (membership || minLevel !== undefined ? role(p) > 0 : viewer.admin || core.accessLevel(p, viewer) >= reporter))
+      .filter((p) => minLevel === undefined || role(p) >= minLevel)
+      .sort((a, b) => b.id - a.id);
+    res.json(paginate(req, res, core.baseUrl, list).map((p) => json.project(core, p, viewer)));
+  });
+
   r.get('/projects/:id', (req, res) => {
     res.json(json.project(core, loadProject(req, res), userOf(res)));
   });

@@ -416,7 +416,7 @@ describe('labels', () => {
 });
 
 describe('assignments across projects', () => {
-  test('mergeRequestsAssignedTo lists open MRs of every visible project, following pagination', async () => {
+  test('mergeRequestsAssignedTo lists open MRs of the projects the bot works in, following pagination', async () => {
     const a = newProject();
     const b = newProject();
     const mine: string[] = [];
@@ -453,7 +453,7 @@ describe('assignments across projects', () => {
     await expect(small.mergeRequestsAssignedTo('erin')).resolves.toEqual([]);
   });
 
-  test('mergeRequestsLabelled lists open MRs carrying the label in every visible project, following pagination', async () => {
+  test('mergeRequestsLabelled lists open MRs carrying the label in the projects the bot works in, following pagination, and not a stranger\'s visible project', async () => {
     const a = newProject();
     const b = newProject();
     const wanted: string[] = [];
@@ -464,9 +464,17 @@ describe('assignments across projects', () => {
     await openMr(a, { branch: 'l4', labels: ['other'] });
     const { iid: closed } = await openMr(b, { branch: 'l5', labels: ['merge-me'] });
     fake.close(b, closed);
+    // Someone else's internal project: the bot can see it, but does not work there.
+    const stranger = `strangers/q${++projectCount}`;
+    fake.addProject(stranger, { members: { alice: 'owner' }, visibility: 'internal' });
+    await fake.commit(stranger, 's', { files: { 's.txt': 's\n' }, message: 's', author: 'alice' });
+    fake.createMergeRequest(stranger, { sourceBranch: 's', title: 's', author: 'alice', labels: ['merge-me'], assignees: ['shepherd-bot'] });
 
     const small = new GitLabForge({ url: fake.url, token: bot.token, perPage: 2 });
-    const list = (await small.mergeRequestsLabelled('merge-me')).filter((mr) => mr.project === a || mr.project === b);
+    const all = await small.mergeRequestsLabelled('merge-me');
+    expect(all.some((mr) => mr.project === stranger)).toBe(false);
+    await expect(small.mergeRequestsAssignedTo('shepherd-bot')).resolves.not.toContainEqual(expect.objectContaining({ project: stranger }));
+    const list = all.filter((mr) => mr.project === a || mr.project === b);
     expect(list.map((mr) => `${mr.project}!${mr.iid}`).sort()).toEqual([...wanted].sort());
     expect(list.every((mr) => mr.labels.includes('merge-me') && mr.state === 'opened')).toBe(true);
   });
