@@ -134,8 +134,8 @@ export function simulate(settings: TrainSettings, sc: Scenario): SimResult {
     landings: [],
     finalEjections: [],
   };
-  /** Running pipelines by car: when it started and when it would end. */
-  const running = new Map<number, { started: number; ends: number; iids: number[]; token: number }>();
+  /** Running pipelines by car: when each started (for the CI time of a cancelled one). */
+  const running = new Map<number, { started: number; token: number }>();
   const stateStarts = new Map<string, number>();
   /** The state each car was built with, for retries. */
   const carState = new Map<number, number[]>();
@@ -180,7 +180,7 @@ export function simulate(settings: TrainSettings, sc: Scenario): SimResult {
     const duration = lognormal(`${key}:dur`, sigma) * (passed ? 1 : uniform(`${key}:fails-at`));
     const mine = ++token;
     result.ciRuns++;
-    running.set(car, { started: now, ends: now + duration, iids, token: mine });
+    running.set(car, { started: now, token: mine });
     agenda.add(now + duration, () => {
       const r = running.get(car);
       if (!r || r.token !== mine) return; // cancelled or replaced

@@ -69,8 +69,6 @@ export interface Car {
   sha?: string;
   /** Pipeline runs so far on `sha` (1 + retries). */
   runs: number;
-  /** The result came while cars ahead were undecided: held, not yet acted on. */
-  held: boolean;
   /** Building it conflicted on this entry. */
   conflictOn?: number;
 }
@@ -297,7 +295,6 @@ export class MergeTrainMachine {
     if (car?.status !== 'building') return;
     car.status = 'failed';
     car.conflictOn = iid;
-    car.held = true;
   }
 
   private onPipeline(carId: number, sha: string, passed: boolean, out: TrainCommand[]): void {
@@ -314,7 +311,6 @@ export class MergeTrainMachine {
       return;
     }
     car.status = 'failed';
-    car.held = true;
   }
 
   private onLanded(carId: number): void {
@@ -555,7 +551,7 @@ export class MergeTrainMachine {
   }
 
   private newCar(iids: number[], probe: boolean): Car {
-    return { id: this.nextCarId++, iids, probe, status: 'building', runs: 0, held: false };
+    return { id: this.nextCarId++, iids, probe, status: 'building', runs: 0 };
   }
 
   /** The entries a car's commit contains: every car up to it (a probe: only its own). */

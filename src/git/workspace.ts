@@ -507,6 +507,18 @@ abstract class CloneWork<T> {
     return [...new Set(out.split('\0').filter(Boolean))].sort();
   }
 
+  /**
+   * `git push` to `remote`: 'pushed', or 'stale' when a lease (and only a lease) refused it; any
+   * other refusal throws, with credentials redacted.
+   */
+  protected async pushTo(git: GitRunner, remote: Remote, options: string[], refspecs: string[]): Promise<'pushed' | 'stale'> {
+    const r = await git.tryRun(['push', '--porcelain', ...options, remote.name, ...refspecs], { env: remote.access.env });
+    this.progress();
+    if (r.exitCode === 0) return 'pushed';
+    if (/stale info/.test(`${r.stdout}\n${r.stderr}`)) return 'stale';
+    throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+  }
+
   /** `base`'s commits that `target` lacks, replayed onto `target` (deterministically); messages optionally rewritten. */
   protected async rebaseCommits(
     git: GitRunner,
@@ -741,13 +753,7 @@ class RebaseJob extends CloneWork<RebaseOutcome> {
   /** Pushes with the lease to the source project; false when the lease (and only the lease) refused it. */
   private async push(git: GitRunner, sha: string): Promise<boolean> {
     const ref = `refs/heads/${this.req.sourceBranch}`;
-    const r = await git.tryRun(
-      ['push', '--porcelain', `--force-with-lease=${ref}:${this.req.expectedSourceSha}`, this.source.name, `${sha}:${ref}`],
-      { env: this.source.access.env },
-    );
-    if (r.exitCode === 0) return true;
-    if (/stale info/.test(`${r.stdout}\n${r.stderr}`)) return false;
-    throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
+    return (await this.pushTo(git, this.source, [`--force-with-lease=${ref}:${this.req.expectedSourceSha}`], [`${sha}:${ref}`])) === 'pushed';
   }
 }
 
@@ -781,9 +787,7 @@ class QueueStateJob extends CloneWork<QueueStateOutcome> {
     }
     const ref = `refs/heads/${req.stateBranch}`;
     // The branch is the queue's alone: forced, and the same SHA again on a retry.
-    const r = await git.tryRun(['push', '--porcelain', '--force', 'origin', `${current}:${ref}`], { env: this.target.access.env });
-    if (r.exitCode !== 0) throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
-    this.progress();
+    await this.pushTo(git, this.target, ['--force'], [`${current}:${ref}`]);
     return { kind: 'built', sha: current, targetSha, heads };
   }
 }
@@ -813,12 +817,7 @@ class SourceUpdateJob extends CloneWork<SourceUpdateOutcome> {
     }
     const leases = pending.map((u) => `--force-with-lease=refs/heads/${u.branch}:${u.expectedSha}`);
     const refspecs = pending.map((u) => `${u.sha}:refs/heads/${u.branch}`);
-    const r = await git.tryRun(['push', '--porcelain', '--atomic', ...leases, 'origin', ...refspecs], { env: this.target.access.env });
-    this.progress();
-    if (r.exitCode === 0) return { kind: 'updated' };
-    if (!/stale info/.test(`${r.stdout}\n${r.stderr}`)) {
-      throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
-    }
+    if ((await this.pushTo(git, this.target, ['--atomic', ...leases], refspecs)) === 'pushed') return { kind: 'updated' };
     // Someone pushed meanwhile: say which branch.
     await this.fetch(git, this.target);
     for (const u of pending) {
@@ -855,14 +854,7 @@ class LandJob extends CloneWork<LandOutcome> {
     if (before) return before;
     if (!(await this.fetchCommit(git, this.target, sha))) throw new GitWorkspaceError(`tested state ${sha} is not on the remote`);
     if (!(await this.isAncestor(git, baseSha, sha))) throw new GitWorkspaceError(`tested state ${sha} does not descend from ${baseSha}`);
-    const r = await git.tryRun(['push', '--porcelain', `--force-with-lease=${ref}:${baseSha}`, 'origin', `${sha}:${ref}`], {
-      env: this.target.access.env,
-    });
-    this.progress();
-    if (r.exitCode === 0) return { kind: 'landed' };
-    if (!/stale info/.test(`${r.stdout}\n${r.stderr}`)) {
-      throw new GitWorkspaceError(git.redact(`git push failed (exit ${r.exitCode}): ${lastLines(r)}`), r.exitCode);
-    }
+    if ((await this.pushTo(git, this.target, [`--force-with-lease=${ref}:${baseSha}`], [`${sha}:${ref}`])) === 'pushed') return { kind: 'landed' };
     return (await landedAlready()) ?? { kind: 'target-moved', actualSha: baseSha };
   }
 }
