@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type MergeQueueSettings } from './activities';
+import { queueSettingsFor } from './config/queueSettings';
 import type { ShepherdConfig } from './config';
 import type { ForgeKind } from './domain/types';
 import { mergeRequestPollWorkflowId } from './domain/workflowIds';
@@ -145,6 +146,7 @@ export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningW
     temporal: client,
     taskQueue,
     settings: mergeQueueSettingsFrom(config),
+    queueSettings: (project, targetBranch) => queueSettingsFor(config, project, targetBranch),
   });
   const worker = await Worker.create({
     connection,

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import type { TrainSettings } from '../domain/mergeTrain';
 import type { ForgeKind } from '../domain/types';
 import { ForgeError, type Forge, type ForgeErrorKind } from '../forges/forge';
 import type { GitWorkspace } from '../git/workspace';
@@ -21,6 +22,11 @@ export interface ActivityDeps {
   temporal: Client;
   taskQueue: string;
   settings: MergeQueueSettings;
+  /**
+   * The queue mode of a project's target branch (queue-mode and its overrides); absent: serial.
+   * Read when a queue starts: a running queue keeps its mode until it has emptied and ended.
+   */
+  queueSettings?: (project: string, targetBranch: string) => TrainSettings;
 }
 
 /** Defaults for everything marge-bot users may leave unset; tests override what they need. */

@@ -4,11 +4,12 @@ import { createGitActivities } from './gitActivities';
 import { createLegacyActivities, type LegacyActivities } from './legacyActivities';
 import { createQueueActivities } from './queueActivities';
 import { createPollActivities } from './pollActivities';
-import type { ForgeActivities, GitActivities, QueueActivities, PollActivities } from './types';
+import { createTrainActivities } from './trainActivities';
+import type { ForgeActivities, GitActivities, QueueActivities, PollActivities, TrainActivities } from './types';
 
 export { mergeQueueSettings, type ActivityDeps, type MergeQueueSettings } from './deps';
 
-export type ShepherdActivities = ForgeActivities & GitActivities & QueueActivities & PollActivities & LegacyActivities;
+export type ShepherdActivities = ForgeActivities & GitActivities & QueueActivities & PollActivities & TrainActivities & LegacyActivities;
 
 /** Every activity the worker registers, by group. */
 export function createActivities(deps: ActivityDeps): ShepherdActivities {
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps): ShepherdActivities {
     ...createGitActivities(deps, forges),
     ...queue,
     ...createPollActivities(deps, forges),
+    ...createTrainActivities(deps, forges),
     ...createLegacyActivities(forge, queue, forges),
   };
 }

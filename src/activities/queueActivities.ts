@@ -1,10 +1,12 @@
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { JobOutcome } from '../domain/jobOutcome';
+import type { TrainSettings } from '../domain/mergeTrain';
 import { mergeJobWorkflowId, mergeQueueWorkflowId } from '../domain/workflowIds';
 import { queueSearchAttributes } from '../temporal/searchAttributeValues';
 import { enqueueUpdate, snapshotQuery } from '../temporal/messages';
 import type { ActivityDeps } from './deps';
-import type { AttemptStatus, QueueActivities } from './types';
+import type { CarReport, LandReport } from '../temporal/messages';
+import type { AttemptStatus, QueueActivities, TrainChildResults } from './types';
 
 /** Input of a queue workflow started by an enqueue (mirrors MergeQueueInput; activities do not import workflows). */
 interface QueueStartInput {
@@ -12,6 +14,7 @@ interface QueueStartInput {
   project: string;
   targetBranch: string;
   mergeOrder: string;
+  train?: TrainSettings;
   checkIntervalMs: number;
   maxHistoryEvents?: number;
 }
@@ -45,11 +48,13 @@ export function createQueueActivities(deps: ActivityDeps): QueueActivities {
     async enqueue({ targetBranch, entry }) {
       const { ref } = entry;
       const workflowId = mergeQueueWorkflowId(ref.forge, ref.project, targetBranch);
+      const train = deps.queueSettings?.(ref.project, targetBranch);
       const queueInput: QueueStartInput = {
         forge: ref.forge,
         project: ref.project,
         targetBranch,
         mergeOrder: deps.settings.mergeOrder,
+        ...(train && train.mode !== 'serial' ? { train } : {}),
         checkIntervalMs: deps.settings.queueCheckIntervalMs,
         ...(deps.settings.queueHistoryLimit ? { maxHistoryEvents: deps.settings.queueHistoryLimit } : {}),
       };
@@ -91,6 +96,33 @@ export function createQueueActivities(deps: ActivityDeps): QueueActivities {
         if (outcome) ended.push({ iid: ref.iid, attempt, outcome });
       }
       return ended;
+    },
+
+    async trainChildResults({ cars, lands }): Promise<TrainChildResults> {
+      const out: TrainChildResults = { cars: [], lands: [] };
+      for (const c of cars) {
+        const d = await describe(c.workflowId);
+        if (d?.status.name === 'RUNNING') continue;
+        if (d?.status.name === 'COMPLETED') {
+          const result = await client.workflow
+            .getHandle<() => Promise<{ built?: Extract<CarReport, { kind: 'built' }>; final: CarReport }>>(c.workflowId, d.runId)
+            .result();
+          out.cars.push({ car: c.car, run: c.run, ...result });
+        } else {
+          // Never started, or broke down: as if cancelled; the queue builds that state again.
+          out.cars.push({ car: c.car, run: c.run, final: { kind: 'cancelled' } });
+        }
+      }
+      for (const l of lands) {
+        const d = await describe(l.workflowId);
+        if (d?.status.name === 'RUNNING') continue;
+        const report: LandReport =
+          d?.status.name === 'COMPLETED'
+            ? await client.workflow.getHandle<() => Promise<LandReport>>(l.workflowId, d.runId).result()
+            : { kind: 'target-moved' };
+        out.lands.push({ car: l.car, report });
+      }
+      return out;
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { MergeOrder } from '../domain/mergeOrder';
 import type { EnqueueAnswer, QueueEntryRequest } from '../domain/mergeQueueMachine';
 import type { JobOutcome } from '../domain/jobOutcome';
+import type { CarReport, LandReport } from '../temporal/messages';
 import type { MergeTrigger } from '../domain/readiness';
 import type { ScopeRules } from '../domain/scope';
 import type { Approvals, ForgeKind, MergeRequest, MergeRequestRef, MergeResult, Pipeline } from '../domain/types';
@@ -130,12 +131,70 @@ export type AttemptStatus =
   /** Neither the queue nor Temporal knows it: it was lost and must be asked for again. */
   | { kind: 'unknown' };
 
+/** A batch or train queue's children that have ended, with what they would have reported. */
+export interface TrainChildResults {
+  cars: Array<{ car: number; run: number; built?: Extract<CarReport, { kind: 'built' }>; final: CarReport }>;
+  lands: Array<{ car: number; report: LandReport }>;
+}
+
 export interface QueueActivities {
   /** Puts the MR into its target branch's queue (starting the queue if needed); answers its position. */
   enqueue(args: { targetBranch: string; entry: QueueEntryRequest }): Promise<EnqueueAnswer>;
   attemptStatus(args: { ref: MergeRequestRef; targetBranch: string; attempt: number; attemptKey: string }): Promise<AttemptStatus>;
   /** How each of these jobs ended, for those that have (the queue's periodic check). */
   endedJobs(args: { ref: MergeRequestRef; attempt: number; attemptKey: string }[]): Promise<{ iid: number; attempt: number; outcome: JobOutcome }[]>;
+  /** Of these car and land workflows, those that have ended and how (the train queue's periodic check). */
+  trainChildResults(args: {
+    cars: Array<{ car: number; run: number; workflowId: string }>;
+    lands: Array<{ car: number; workflowId: string }>;
+  }): Promise<TrainChildResults>;
+}
+
+/** One merge request of a queue state, as the state is built: its head as the forge reported it. */
+export interface StateMember {
+  iid: number;
+  expectedSourceSha: string;
+}
+
+export type QueueStateResult =
+  | { kind: 'built'; sha: string; targetSha: string; heads: Array<{ iid: number; sha: string }> }
+  | { kind: 'conflict'; iid: number; files: string[]; targetSha: string }
+  | { kind: 'missing-commit'; iid: number; sha: string }
+  | { kind: 'missing-branch'; branch: string };
+
+export interface TrainActivities {
+  /** Target (at `baseSha`) + the MRs, rebased in order, force-pushed to the queue's `stateBranch`. */
+  buildQueueState(args: {
+    forge: ForgeKind;
+    project: string;
+    targetBranch: string;
+    stateBranch: string;
+    baseSha?: string;
+    mergeRequests: StateMember[];
+  }): Promise<QueueStateResult>;
+  /** The newest pipeline of exactly this commit. */
+  stateCiStatus(args: { forge: ForgeKind; project: string; sha: string }): Promise<CiStatus>;
+  /** Runs a failed pipeline's jobs again (the same pipeline, ci-retries). */
+  retryPipeline(args: { forge: ForgeKind; project: string; pipelineId: number }): Promise<void>;
+  /** Stops a pipeline nobody waits for any more (a stale state); finished ones are left alone. */
+  cancelPipeline(args: { forge: ForgeKind; project: string; pipelineId: number }): Promise<void>;
+  targetHead(args: { forge: ForgeKind; project: string; targetBranch: string }): Promise<string | null>;
+  /** May the bot push to the target branch (how batches and trains land)? */
+  mayLandDirectly(args: { forge: ForgeKind; project: string; targetBranch: string }): Promise<boolean>;
+  /** Each source branch to its head in the tested state: leased on the head the state was built from, all or none. */
+  updateSourceBranches(args: {
+    forge: ForgeKind;
+    project: string;
+    updates: Array<{ branch: string; expectedSha: string; sha: string }>;
+  }): Promise<{ kind: 'updated' } | { kind: 'source-moved'; branch: string; actualSha: string }>;
+  /** Moves the target to the tested `sha`, only from `baseSha`; idempotent. */
+  fastForwardTarget(args: {
+    forge: ForgeKind;
+    project: string;
+    targetBranch: string;
+    sha: string;
+    baseSha: string;
+  }): Promise<{ kind: 'landed' } | { kind: 'target-moved'; actualSha: string } | { kind: 'not-built-on-base' }>;
 }
 
 export interface PollActivities {

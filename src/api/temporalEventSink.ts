@@ -45,7 +45,7 @@ async function deliverPipeline(client: Client, event: PipelineEvent): Promise<De
   const which = [`ShepherdHeadSha = ${quoted(event.sha)}`];
   if (event.ref) which.push(`ShepherdMergeRequest = ${event.ref.iid}`);
   const query =
-    `WorkflowType = "mergeJobWorkflow" AND ExecutionStatus = "Running" AND ShepherdForge = ${quoted(forge)} ` +
+    `(WorkflowType = "mergeJobWorkflow" OR WorkflowType = "carWorkflow") AND ExecutionStatus = "Running" AND ShepherdForge = ${quoted(forge)} ` +
     `AND ShepherdProject = ${quoted(event.project)} AND (${which.join(' OR ')})`;
   const signalled: string[] = [];
   for await (const wf of client.workflow.list({ query })) {

@@ -42,13 +42,18 @@ function displayValue(name: OptionName, config: ShepherdConfig): string {
   if (value === undefined) return NOT_SET;
   const meta = optionMeta(name);
   if (meta.secret) return MASK;
+  if (Array.isArray(value)) return value.length === 0 ? NONE : value.map((rule) => rule.rule).join('; ');
   if (meta.kind === 'duration' && typeof value === 'number') return formatDuration(value);
   if (value === '') return NONE;
   return String(value);
 }
 
+/** Options that still set another one under their old name. */
+const DEPRECATED: ReadonlySet<string> = new Set<OptionName>(['max-ci-time-in-minutes']);
+
 function displaySource(source: OptionSource): string {
-  const label = source.via ? `${sourceLabel(source)} (as deprecated ${source.via})` : sourceLabel(source);
+  const via = source.via && (DEPRECATED.has(source.via) ? `as deprecated ${source.via}` : `set by ${source.via}`);
+  const label = via ? `${sourceLabel(source)} (${via})` : sourceLabel(source);
   return source.ignored ? `${label} (ignored: ${source.ignored})` : label;
 }
 

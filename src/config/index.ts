@@ -3,12 +3,16 @@
 export { ConfigError } from './errors';
 export { loadConfig, type LoadConfigInput, type LoadedConfig } from './load';
 export { describeConfig, optionHelp } from './describe';
+export { queueSettingsFor, type QueueConfig, type QueueOverrideRule, type QueueSettings } from './queueSettings';
 export {
   CONFIG_FILE_ENV,
   CONFIG_FILE_OPTION,
   MERGE_ORDERS,
   OPTION_GROUPS,
   OPTION_NAMES,
+  QUEUE_MODES,
+  QUEUE_OVERRIDE_OPTIONS,
+  TRAIN_WINDOWS,
   configKey,
   configSchema,
   envVarName,

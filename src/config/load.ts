@@ -46,8 +46,9 @@ export interface LoadedConfig {
   configFile?: { path: string; source: OptionSource };
   /**
    * Settings Shepherd accepts but that do not do what they say, or no longer should be used
-   * (batches, max-ci-time-in-minutes): one line each, naming the option and its source, for the
-   * CLI to print at start-up. Refused settings throw `ConfigError` instead.
+   * (use-no-ff-batches, use-merge-commit-batches, skip-ci-batches, max-ci-time-in-minutes): one
+   * line each, naming the option and its source, for the CLI to print at start-up. Refused
+   * settings throw `ConfigError` instead.
    */
   warnings: string[];
 }
@@ -70,7 +71,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   const ignored = resolveSecretFiles(chosen, cwd);
   const sources = sourcesOf(chosen, ignored);
   const warnings: string[] = [];
-  const values = applyMaxCiTime(validate(chosen), sources, warnings);
+  const values = applyBatch(applyMaxCiTime(validate(chosen), sources, warnings), sources);
   refuseCombinations(values, sources);
   checkPaths(values, chosen, cwd);
   warnings.push(...batchWarnings(values, sources));
@@ -164,11 +165,17 @@ function describeIssue(issue: z.core.$ZodIssue, chosen: ReadonlyMap<OptionName, 
   return invalidValue(name as OptionName, candidate, issue);
 }
 
-/** "Invalid ci-timeout from flag --ci-timeout: "soon" (cannot read "soon"). Expected a duration …" */
+/**
+ * "Invalid ci-timeout from flag --ci-timeout: "soon" (cannot read "soon"). Expected a duration …"
+ * An issue about one part of a value (`params.part`, e.g. one rule of queue-overrides) shows that
+ * part instead of the whole value.
+ */
 function invalidValue(name: OptionName, candidate: Candidate, issue: z.core.$ZodIssue): string {
-  const reason = issue.code === 'custom' && typeof issue.params?.reason === 'string' ? ` (${issue.params.reason})` : '';
+  const params = issue.code === 'custom' ? issue.params : undefined;
+  const reason = typeof params?.reason === 'string' ? ` (${params.reason})` : '';
+  const shown = typeof params?.part === 'string' && !optionMeta(name).secret ? params.part : showValue(name, candidate);
   const expected = issue.message.charAt(0).toUpperCase() + issue.message.slice(1);
-  return `Invalid ${name} ${fromPhrase(candidate.source)}: ${showValue(name, candidate)}${reason}. ${expected}.`;
+  return `Invalid ${name} ${fromPhrase(candidate.source)}: ${shown}${reason}. ${expected}.`;
 }
 
 const MAX_SHOWN = 100;
@@ -205,6 +212,16 @@ function applyMaxCiTime(values: OptionValues, sources: Record<OptionName, Option
   return { ...values, 'ci-timeout': ms };
 }
 
+/**
+ * marge-bot's `batch: true` asks for batches: it sets queue-mode to batch unless queue-mode is
+ * given; given as something else, `refuseCombinations` refuses the pair. Updates `sources`.
+ */
+function applyBatch(values: OptionValues, sources: Record<OptionName, OptionSource>): OptionValues {
+  if (!values.batch || sources['queue-mode'].from !== 'default') return values;
+  sources['queue-mode'] = { ...sources.batch, via: 'batch' };
+  return { ...values, 'queue-mode': 'batch' };
+}
+
 const NO_TRAILERS = "GitLab's rebase API cannot rewrite commit messages, so Shepherd could not add the";
 
 /** Option pairs that cannot work together, and why; marge-bot refuses each of them too. */
@@ -228,29 +245,32 @@ function refuseCombinations(values: OptionValues, sources: Record<OptionName, Op
       `${a} (${fromPhrase(sources[a])}) and ${b} (${fromPhrase(sources[b])}) cannot be combined: ${why}. ` +
       `Turn one of them off (marge-bot refuses this combination too).`,
   );
+  const mode = values['queue-mode'];
+  if (values.batch && mode !== 'batch') {
+    problems.push(
+      `batch (${fromPhrase(sources.batch)}) and queue-mode ${mode} (${fromPhrase(sources['queue-mode'])}) disagree: ` +
+        `batch: true is marge-bot's way to ask for queue-mode batch. Remove batch, or set queue-mode to batch.`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-const BATCH_ONLY: readonly OptionName[] = ['use-no-ff-batches', 'use-merge-commit-batches', 'skip-ci-batches'];
+const LANDS_AS_TESTED =
+  "Shepherd lands a batch by fast-forwarding the target branch to the state the batch's pipeline tested, " +
+  "so every merge request's commits land exactly as tested";
 
-/** marge-bot's batch options are accepted so marge-bot configurations start, but say they do nothing yet. */
+/** marge-bot's batch options that Shepherd accepts, so marge-bot configurations start, but has no use for. */
+const WITHOUT_EFFECT: ReadonlyArray<readonly [OptionName, string]> = [
+  ['use-no-ff-batches', 'a merge commit on top would be a state no pipeline tested'],
+  ['use-merge-commit-batches', "there are no separate batch commits to keep equal to the merge requests' commits"],
+  ['skip-ci-batches', "no pipeline is waited for after the batch's own, so there is no CI to skip"],
+];
+
+/** One warning for each of marge-bot's batch options that is on, saying why it does nothing. */
 function batchWarnings(values: OptionValues, sources: Record<OptionName, OptionSource>): string[] {
-  const warnings: string[] = [];
-  if (values.batch) {
-    warnings.push(
-      `batch ${fromPhrase(sources.batch)}: accepted, but Shepherd does not batch merge requests yet; batches arrive ` +
-        'with merge trains in a later version. Until then merge requests are merged one at a time per target branch.',
-    );
-  }
-  for (const name of BATCH_ONLY) {
-    if (values[name] === true) {
-      warnings.push(
-        `${name} ${fromPhrase(sources[name])}: accepted, but it only affects batches, which Shepherd does not make yet ` +
-          '(see batch); it has no effect for now.',
-      );
-    }
-  }
-  return warnings;
+  return WITHOUT_EFFECT.filter(([name]) => values[name] === true).map(
+    ([name, why]) => `${name} ${fromPhrase(sources[name])}: accepted, but it has no effect: ${LANDS_AS_TESTED}; ${why}. Remove ${name}.`,
+  );
 }
 
 /**

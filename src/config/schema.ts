@@ -9,7 +9,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DURATION_FORMS, DurationError, parseDuration } from '../domain/duration';
 import { EMBARGO_FORMS, EmbargoError, parseEmbargo } from '../domain/embargo';
+import type { QueueMode, TrainWindow } from '../domain/mergeTrain';
 import { compileScopeRegexp } from '../domain/scope';
+import { closestName } from './errors';
+import type { QueueOverrideRule, QueueSettings } from './queueSettings';
 
 export type OptionKind =
   | 'string'
@@ -333,6 +336,161 @@ const embargoKind: Kind<string> = {
   }),
 };
 
+// Queue modes: the kinds of the queue options, shared by the options and by queue-overrides, so a
+// value reads the same in both places.
+
+export const QUEUE_MODES = ['serial', 'batch', 'train'] as const satisfies readonly QueueMode[];
+export const TRAIN_WINDOWS = ['fixed', 'adaptive'] as const satisfies readonly TrainWindow[];
+
+const QUEUE_MODE = enumKind(QUEUE_MODES);
+const MAX_PARALLEL_PIPELINES = intKind('COUNT', 1, 64);
+const MAX_BATCH_SIZE = intKind('COUNT', 1, 100);
+const BATCH_MIN_WAIT = durationKind(true);
+const CI_RETRIES = intKind('COUNT', 0, 10);
+const TRAIN_WINDOW = enumKind(TRAIN_WINDOWS);
+
+/** Each queue option: the `TrainSettings` field it sets, its kind, and a value for examples. */
+const QUEUE_OPTION_KINDS = {
+  'queue-mode': { field: 'mode', kind: QUEUE_MODE, example: 'train' },
+  'max-parallel-pipelines': { field: 'maxParallelPipelines', kind: MAX_PARALLEL_PIPELINES, example: '8' },
+  'max-batch-size': { field: 'maxBatchSize', kind: MAX_BATCH_SIZE, example: '4' },
+  'batch-min-wait': { field: 'batchMinWaitMs', kind: BATCH_MIN_WAIT, example: '2min' },
+  'ci-retries': { field: 'ciRetries', kind: CI_RETRIES, example: '1' },
+  'train-window': { field: 'window', kind: TRAIN_WINDOW, example: 'adaptive' },
+  'train-optimistic': { field: 'optimistic', kind: boolKind, example: 'false' },
+} as const satisfies Readonly<Record<string, QueueOptionKind>>;
+
+/** An option's field and a kind that yields exactly that field's type. */
+type QueueOptionKind = {
+  [F in keyof QueueSettings]: { readonly field: F; readonly kind: Kind<QueueSettings[F]>; readonly example: string };
+}[keyof QueueSettings];
+
+type QueueOptionName = keyof typeof QUEUE_OPTION_KINDS;
+
+/** The options a queue-overrides rule may set, in the order `--help` lists them. */
+export const QUEUE_OVERRIDE_OPTIONS = Object.keys(QUEUE_OPTION_KINDS) as readonly QueueOptionName[];
+
+const RULE_FORM = '<project-regexp>[@<branch-regexp>] <option>=<value> [<option>=<value> ...]';
+const RULE_EXAMPLE = 'group/app@main queue-mode=train max-parallel-pipelines=8';
+
+/** A problem with one rule: which rule, what exactly is wrong, and what would be valid. */
+interface RuleProblem {
+  /** "rule 2 \"group/lib queue-mode=fast\"" */
+  part: string;
+  reason: string;
+  expected: string;
+}
+
+/**
+ * queue-overrides as rules: separated by newlines or ";", each a project regexp, optionally "@"
+ * and a target branch regexp, then option=value settings. Empty rules are skipped, so a trailing
+ * ";" or blank line is harmless. Every problem of every rule is reported, each naming its rule.
+ */
+export function parseQueueOverrides(text: string): { rules: QueueOverrideRule[]; problems: RuleProblem[] } {
+  const rules: QueueOverrideRule[] = [];
+  const problems: RuleProblem[] = [];
+  const written = text
+    .split(/[;\n]/)
+    .map((rule) => rule.trim())
+    .filter((rule) => rule !== '');
+  written.forEach((rule, index) => {
+    const part = `rule ${index + 1} ${JSON.stringify(rule)}`;
+    const found: RuleProblem[] = [];
+    const problem = (reason: string, expected: string) => found.push({ part, reason, expected });
+    const [scope = '', ...assignments] = rule.split(/\s+/);
+    const at = scope.indexOf('@');
+    const project = at === -1 ? scope : scope.slice(0, at);
+    const branch = at === -1 ? undefined : scope.slice(at + 1);
+    const settings: Partial<Record<keyof QueueSettings, unknown>> = {};
+
+    const named = scope.includes('=') ? scope.slice(0, scope.indexOf('=')) : undefined;
+    if (named !== undefined && Object.hasOwn(QUEUE_OPTION_KINDS, named)) {
+      problem(`it starts with ${scope}, not with a project regexp`, `expected ${RULE_FORM}, e.g. .* ${scope} for every project`);
+    } else {
+      checkRuleRegexp('project', project, 'every project', problem);
+      if (branch !== undefined) checkRuleRegexp('branch', branch, 'every branch', problem);
+    }
+    if (assignments.length === 0 && named === undefined) problem('it sets no option', `expected ${RULE_FORM}, e.g. ${RULE_EXAMPLE}`);
+    for (const assignment of assignments) {
+      const equals = assignment.indexOf('=');
+      const option = equals === -1 ? assignment : assignment.slice(0, equals);
+      if (!Object.hasOwn(QUEUE_OPTION_KINDS, option)) {
+        const suggestion = closestName(option, QUEUE_OVERRIDE_OPTIONS);
+        const unknown = option === '' ? `${JSON.stringify(assignment)} names no option` : `unknown option ${option}`;
+        problem(
+          suggestion ? `${unknown}; did you mean ${suggestion}?` : unknown,
+          `expected option=value with one of the options ${QUEUE_OVERRIDE_OPTIONS.join(', ')}`,
+        );
+        continue;
+      }
+      const { field, kind, example } = QUEUE_OPTION_KINDS[option as QueueOptionName];
+      if (equals === -1) {
+        problem(`${option} has no value`, `expected ${option}=<value>, e.g. ${option}=${example}`);
+        continue;
+      }
+      const value = assignment.slice(equals + 1);
+      const parsed = kind.value.safeParse(value);
+      if (parsed.success) {
+        settings[field] = parsed.data;
+        continue;
+      }
+      for (const issue of parsed.error.issues) {
+        const why = issue.code === 'custom' && typeof issue.params?.reason === 'string' ? `: ${issue.params.reason}` : '';
+        problem(`${assignment}${why}`, `expected ${option} to be ${issue.message.replace(/^expected /, '')}`);
+      }
+    }
+    problems.push(...found);
+    if (found.length === 0) {
+      rules.push({ rule, project, ...(branch !== undefined && { branch }), settings: settings as Partial<QueueSettings> });
+    }
+  });
+  return { rules, problems };
+}
+
+function checkRuleRegexp(
+  which: 'project' | 'branch',
+  source: string,
+  everything: string,
+  problem: (reason: string, expected: string) => void,
+): void {
+  const example = which === 'project' ? 'group/app or group/.*' : 'main or release-.*';
+  const expected = `expected the ${which} regexp to be a JavaScript regular expression, matched from the start, e.g. ${example}`;
+  if (source === '') {
+    const hint = which === 'branch' ? '; leave out "@" for every branch' : '';
+    problem(`its ${which} regexp is empty${hint}`, `${expected}; .* matches ${everything}`);
+    return;
+  }
+  try {
+    optionRegExp(source);
+  } catch (error) {
+    // optionRegExp's message repeats the source; the reason names it once.
+    const why = (error instanceof Error ? error.message : String(error)).replace(`Invalid regexp ${JSON.stringify(source)}: `, '');
+    problem(`${which} regexp ${JSON.stringify(source)}: ${why}`, expected);
+  }
+}
+
+/**
+ * queue-overrides as parsed rules. Each bad rule (or bad part of one) is its own issue, whose
+ * `params.part` names the rule: the loader shows that part instead of the whole value.
+ */
+const queueOverridesKind: Kind<QueueOverrideRule[]> = {
+  kind: 'string',
+  placeholder: 'RULES',
+  secret: false,
+  value: z.unknown().transform((raw, ctx): QueueOverrideRule[] => {
+    const text = typeof raw === 'string' ? raw : undefined;
+    if (text === undefined) {
+      ctx.issues.push({ code: 'custom', message: `expected text: rules separated by newlines or ";", each ${RULE_FORM}`, input: raw });
+      return z.NEVER;
+    }
+    const { rules, problems } = parseQueueOverrides(text);
+    for (const { part, reason, expected } of problems) {
+      ctx.issues.push({ code: 'custom', message: expected, params: { part, reason }, input: raw });
+    }
+    return problems.length === 0 ? rules : z.NEVER;
+  }),
+};
+
 /** The orders marge-bot can take merge requests in: when created, last updated, or assigned to the bot. */
 export const MERGE_ORDERS = ['created_at', 'updated_at', 'assigned_at'] as const;
 export type MergeOrder = (typeof MERGE_ORDERS)[number];
@@ -481,22 +639,68 @@ const mergeOptions = {
   ),
 };
 
-const batchOptions = {
+const NO_EFFECT = "marge-bot's; no effect here: Shepherd lands a batch by fast-forwarding the target branch to the state its pipeline tested";
+
+const queueOptions = {
+  'queue-mode': defaulted(
+    QUEUE_MODE,
+    'serial',
+    "How each target branch's queue merges: serial (one merge request per pipeline, as marge-bot), batch (several tested in one pipeline, bisected when it fails) or train (each tested on top of the ones ahead, several pipelines at once).",
+  ),
+  'max-parallel-pipelines': defaulted(
+    MAX_PARALLEL_PIPELINES,
+    4,
+    'Train mode: how many pipelines of one queue run at once at most (K), from 1 to 64.',
+  ),
+  'max-batch-size': defaulted(
+    MAX_BATCH_SIZE,
+    8,
+    'How many merge requests are tested together at most: a batch, or a car of an adaptive train; from 1 to 100.',
+  ),
+  'batch-min-wait': defaulted(
+    BATCH_MIN_WAIT,
+    '0s',
+    'Batch mode: how long the oldest waiting merge request may wait for more to fill its batch; 0s starts a batch at once.',
+  ),
+  'ci-retries': defaulted(
+    CI_RETRIES,
+    0,
+    'Run a failed pipeline again up to this many times before anyone is ejected or a batch is bisected, against flaky tests; from 0 to 10.',
+  ),
+  'train-window': defaulted(
+    TRAIN_WINDOW,
+    'fixed',
+    'Train mode: fixed keeps up to max-parallel-pipelines in flight; adaptive widens the window after passes, narrows it after failures, and groups merge requests into cars while failures are rare.',
+  ),
+  'train-optimistic': defaulted(
+    boolKind,
+    true,
+    'When a merge request fails but a larger state behind it that includes it passes, take that pass as evidence of a flake and land both.',
+  ),
+  'queue-overrides': defaulted(
+    queueOverridesKind,
+    '',
+    'Queue settings per project and target branch: rules separated by newlines or ";", each "<project-regexp>[@<branch-regexp>] <option>=<value> ...", e.g. "group/app@main queue-mode=train"; the last matching rule wins.',
+  ),
   batch: defaulted(
     boolKind,
     false,
-    'Process merge requests in batches. Accepted, but not implemented yet: merge requests are merged one at a time per target branch.',
+    "marge-bot's way to ask for batches: true means queue-mode batch, when queue-mode is not set.",
   ),
-  'use-no-ff-batches': defaulted(boolKind, false, 'Disable fast forwarding when merging batches (batch only; no effect yet).'),
+  'use-no-ff-batches': defaulted(
+    boolKind,
+    false,
+    `Disable fast forwarding when merging batches (${NO_EFFECT}).`,
+  ),
   'use-merge-commit-batches': defaulted(
     boolKind,
     false,
-    'Use merge commits when creating batches, so batch commits equal those of the merge requests (batch only; no effect yet).',
+    `Use merge commits when creating batches, so batch commits equal those of the merge requests (${NO_EFFECT}).`,
   ),
   'skip-ci-batches': defaulted(
     boolKind,
     false,
-    'Skip CI when updating individual merge requests of a batch (batch only; no effect yet).',
+    `Skip CI when updating individual merge requests of a batch (${NO_EFFECT}).`,
   ),
 };
 
@@ -535,7 +739,7 @@ export const configSchema = z.object({
   ...gitOptions,
   ...selectionOptions,
   ...mergeOptions,
-  ...batchOptions,
+  ...queueOptions,
   ...runOptions,
 });
 
@@ -545,7 +749,7 @@ export const OPTION_GROUPS: ReadonlyArray<{ readonly title: string; readonly opt
   { title: 'Git', options: keysOf(gitOptions) },
   { title: 'Which merge requests, in which order', options: keysOf(selectionOptions) },
   { title: 'Merging', options: keysOf(mergeOptions) },
-  { title: 'Batches (accepted for marge-bot compatibility; not implemented yet)', options: keysOf(batchOptions) },
+  { title: "Queue modes (serial, batch, train) and marge-bot's batch options", options: keysOf(queueOptions) },
   { title: 'Running Shepherd', options: keysOf(runOptions) },
 ];
 
@@ -647,8 +851,22 @@ export interface ShepherdConfig {
   queueCheckIntervalMs: number;
   /** 0: no polling for merge requests whose webhook was lost. */
   mergeRequestPollIntervalMs: number;
-  // Batches: accepted for marge-bot compatibility, no effect yet (see LoadedConfig.warnings).
+  // Queue modes. One target branch's settings: `queueSettingsFor` (queueSettings.ts).
+  /** The default mode of every queue; marge-bot's `batch: true` sets it to batch when it is not given. */
+  queueMode: QueueMode;
+  /** K: a train's pipelines in flight at most. */
+  maxParallelPipelines: number;
+  maxBatchSize: number;
+  /** How long the oldest waiting merge request waits for a batch to fill; 0: not at all. */
+  batchMinWaitMs: number;
+  ciRetries: number;
+  trainWindow: TrainWindow;
+  trainOptimistic: boolean;
+  /** queue-overrides, parsed and checked: plain data, in the order written (the last match wins). */
+  queueOverrides: QueueOverrideRule[];
+  /** marge-bot's option as given; its effect is already in `queueMode`. */
   batch: boolean;
+  // marge-bot's batch options: accepted, no effect (see LoadedConfig.warnings).
   useNoFfBatches: boolean;
   useMergeCommitBatches: boolean;
   skipCiBatches: boolean;
@@ -712,6 +930,14 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     ciPollIntervalMs: values['ci-poll-interval'],
     queueCheckIntervalMs: values['queue-check-interval'],
     mergeRequestPollIntervalMs: values['merge-request-poll-interval'],
+    queueMode: values['queue-mode'],
+    maxParallelPipelines: values['max-parallel-pipelines'],
+    maxBatchSize: values['max-batch-size'],
+    batchMinWaitMs: values['batch-min-wait'],
+    ciRetries: values['ci-retries'],
+    trainWindow: values['train-window'],
+    trainOptimistic: values['train-optimistic'],
+    queueOverrides: values['queue-overrides'],
     batch: values.batch,
     useNoFfBatches: values['use-no-ff-batches'],
     useMergeCommitBatches: values['use-merge-commit-batches'],

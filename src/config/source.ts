@@ -10,7 +10,10 @@ export interface OptionSource {
   detail?: string;
   /** Set when a value was given here but a higher-precedence one was used instead. */
   ignored?: string;
-  /** Set when the value was given under another (deprecated) option name, e.g. max-ci-time-in-minutes. */
+  /**
+   * Set when the value was given under another option name: the deprecated max-ci-time-in-minutes
+   * for ci-timeout, marge-bot's batch for queue-mode.
+   */
   via?: string;
 }
 

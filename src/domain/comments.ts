@@ -149,3 +149,58 @@ export function protectedSourceComment(branch: string): string {
 export function rebaseFailedRemotelyComment(targetBranch: string, error: string): string {
   return `I couldn't merge this merge request: GitLab's rebase onto \`${targetBranch}\` failed (${error}). Rebase it yourself and resolve the conflicts, then ${REASSIGN}.`;
 }
+
+// --- batches and trains ----------------------------------------------------------------------
+
+/** Where an MR rides: a batch (serial/batch mode) or a train position, and what runs for it. */
+export function testingInQueueStateComment(p: {
+  targetBranch: string;
+  mode: 'batch' | 'train';
+  /** 1 = at the head of the train. */
+  position: number;
+  /** The other MRs in the same tested state, in order. */
+  with: number[];
+  /** Tested alone, off the train, to clear or convict it. */
+  probe: boolean;
+  pipelineUrl?: string;
+}): string {
+  const others = p.with.length > 0 ? ` together with ${p.with.map((i) => `!${i}`).join(', ')}` : '';
+  const what = p.probe
+    ? `I'm testing this merge request on its own on top of \`${p.targetBranch}\`, to find out whether a failure was its doing`
+    : p.mode === 'batch'
+      ? `I'm testing this merge request in a batch${others}, on top of \`${p.targetBranch}\``
+      : `This merge request is number ${p.position} in the merge train of \`${p.targetBranch}\`: I'm testing it on top of \`${p.targetBranch}\`${others}`;
+  const pipeline = p.pipelineUrl ? ` Pipeline: ${p.pipelineUrl}` : '';
+  return `${what}.${pipeline}\n\nIf it passes it is merged as tested; unassign me (or comment \`cancel\` to me) to take it out.`;
+}
+
+export function retryingPipelineComment(run: number, of: number, pipelineUrl: string | undefined): string {
+  const link = pipelineUrl ? ` (${pipelineUrl})` : '';
+  return `The pipeline${link} failed; retrying the pipeline, ${run} of ${of}, before I blame anyone (ci-retries is ${of}).`;
+}
+
+/** Ejected from a batch or train: its own state failed (after bisection, if it was in a batch). */
+export function ejectedComment(targetBranch: string, pipelineUrl: string | undefined, alone: boolean): string {
+  const tested = alone ? `on its own on top of \`${targetBranch}\`` : `on top of \`${targetBranch}\` and the merge requests ahead of it, which passed without it`;
+  const link = pipelineUrl ? ` See the pipeline: ${pipelineUrl}` : '';
+  return `I couldn't merge this merge request: CI failed when I tested it ${tested}.${link}\n\nFix the failure and push, then ${REASSIGN}.`;
+}
+
+export function conflictInQueueStateComment(targetBranch: string, files: string[], ahead: number[]): string {
+  const list = files.length ? `\n\nConflicting files:\n${files.map((f) => `- \`${f}\``).join('\n')}` : '';
+  const onTop = ahead.length > 0 ? ` and the merge requests ahead of it (${ahead.map((i) => `!${i}`).join(', ')})` : '';
+  return `I couldn't merge this merge request: it conflicts with \`${targetBranch}\`${onTop}.${list}\n\nRebase it onto \`${targetBranch}\` yourself and resolve them, then ${REASSIGN}.`;
+}
+
+export function squashInQueueStateComment(targetBranch: string): string {
+  return `I couldn't merge this merge request: it is set to squash commits, but the queue of \`${targetBranch}\` tests merge requests together and lands their commits exactly as tested, so it cannot squash them. Turn off "Squash commits when merge request is accepted" (or squash the commits yourself), then ${REASSIGN}.`;
+}
+
+export function forkInQueueStateComment(targetBranch: string, sourceProject: string): string {
+  return `I couldn't merge this merge request: its source branch lives in the fork \`${sourceProject}\`, and the queue of \`${targetBranch}\` (batch or train mode) lands merge requests by updating their source branches in this project. Push the branch to this project and open the merge request from there, or ask whoever runs Shepherd to set \`queue-mode serial\` for \`${targetBranch}\`; then ${REASSIGN}.`;
+}
+
+export function landedComment(targetBranch: string, sha: string, with_: number[]): string {
+  const others = with_.length > 0 ? `, together with ${with_.map((i) => `!${i}`).join(', ')}` : '';
+  return `Merged into \`${targetBranch}\` (${sha.slice(0, 12)})${others}, after CI passed on exactly that commit.`;
+}

@@ -6,6 +6,7 @@
 import type { JobOutcome } from './jobOutcome';
 import { orderQueue, type MergeOrder, type Priority } from './mergeOrder';
 import type { MergeTrigger } from './readiness';
+import type { TrainView } from './trainView';
 import type { MergeRequestRef } from './types';
 
 /** What a merge request's workflow puts into its target branch's queue. */
@@ -65,6 +66,8 @@ export interface QueueMachineSettings {
 export interface QueueSnapshot {
   entries: QueueEntryState[];
   jobsStarted: number;
+  /** Batch and train modes: the whole train (cars, their states and pipelines). */
+  train?: TrainView;
 }
 
 export class MergeQueueMachine {

@@ -19,3 +19,13 @@ export function mergeJobWorkflowId(ref: MergeRequestRef, attempt: number | strin
 export function mergeRequestPollWorkflowId(forge: ForgeKind, taskQueue: string): string {
   return `poll:${forge}:${taskQueue}`;
 }
+
+/** A car of a batch or train queue (`car`: the queue's life and the car's number): building its state and waiting for its pipeline (`run` > 1: a retry). */
+export function carWorkflowId(forge: ForgeKind, project: string, targetBranch: string, car: string, run = 1): string {
+  return `car:${forge}:${project}:${targetBranch}:${car}${run > 1 ? `:run${run}` : ''}`;
+}
+
+/** Landing a tested state of a batch or train queue on its target branch. */
+export function landWorkflowId(forge: ForgeKind, project: string, targetBranch: string, car: string): string {
+  return `land:${forge}:${project}:${targetBranch}:${car}`;
+}

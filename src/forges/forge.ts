@@ -40,6 +40,20 @@ export interface Forge {
   pipelinesForSha(project: string, sha: string): Promise<Pipeline[]>;
   /** One pipeline by id, with its current status; not-found when it does not exist. */
   getPipeline(project: string, pipelineId: number): Promise<Pipeline>;
+  /**
+   * Runs the failed and canceled jobs of this pipeline again: the same pipeline (same id) goes
+   * back to pending and its status (and hooks) follow as for a new run. Returns the pipeline as
+   * the forge shows it right after; one with nothing failed or canceled (still running, passed)
+   * is left as it is and returned unchanged. not-found for an unknown pipeline, forbidden when
+   * the bot may not update it (GitLab: Developer or more, allowed to push or merge to its ref).
+   */
+  retryPipeline(project: string, pipelineId: number): Promise<Pipeline>;
+  /**
+   * Cancels a pipeline that has not finished; its status becomes canceled (a pipeline hook
+   * says so). A pipeline that has already finished stays as it is, and that is not an error:
+   * the pipeline is done either way. not-found and forbidden as for retryPipeline.
+   */
+  cancelPipeline(project: string, pipelineId: number): Promise<void>;
   /** The HTTP(S) clone URL of the project, without credentials. */
   httpCloneUrl(project: string): Promise<string>;
   /**

@@ -73,6 +73,14 @@ const PIPELINE_STATUSES: ReadonlySet<string> = new Set<PipelineStatus>([
   'scheduled',
 ]);
 
+/** Statuses of a pipeline that has run to its end (GitLab's COMPLETED_STATUSES). */
+const FINISHED_PIPELINE_STATUSES: ReadonlySet<PipelineStatus> = new Set<PipelineStatus>([
+  'success',
+  'failed',
+  'canceled',
+  'skipped',
+]);
+
 const MR_STATES: ReadonlySet<string> = new Set<MergeRequestState>(['opened', 'closed', 'merged', 'locked']);
 
 /** detailed_merge_status values that mean GitLab has not finished looking (since a push). */
@@ -824,6 +832,31 @@ export class GitLabForge implements Forge {
     return toPipeline(
       await this.call(`GET ${project} pipeline ${pipelineId}`, () => this.api.Pipelines.show(project, pipelineId)),
     );
+  }
+
+  async retryPipeline(project: string, pipelineId: number): Promise<Pipeline> {
+    // 201 with the pipeline; GitLab changes nothing when no job failed or was canceled.
+    return toPipeline(
+      await this.call(`POST ${project} pipeline ${pipelineId} retry`, () =>
+        this.api.Pipelines.retry(project, pipelineId),
+      ),
+    );
+  }
+
+  async cancelPipeline(project: string, pipelineId: number): Promise<void> {
+    try {
+      // GitLab answers 200 with the pipeline whatever its state, a finished one unchanged
+      // (gitlab#414963); a later API version may refuse that with a 4xx instead (gitlab#519143).
+      await this.api.Pipelines.cancel(project, pipelineId);
+    } catch (e) {
+      const status = statusOf(e);
+      if (status !== undefined && status >= 400 && status < 500 && ![401, 403, 404, 408, 429].includes(status)) {
+        // A refusal: fine when it is because the pipeline has finished already.
+        const now = await this.getPipeline(project, pipelineId);
+        if (FINISHED_PIPELINE_STATUSES.has(now.status)) return;
+      }
+      throw mapError(e, `POST ${project} pipeline ${pipelineId} cancel`);
+    }
   }
 
   async httpCloneUrl(project: string): Promise<string> {

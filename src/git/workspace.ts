@@ -303,7 +303,8 @@ export interface LandRequest {
   baseSha: string;
 }
 
-export type LandOutcome = { kind: 'landed' } | { kind: 'target-moved'; actualSha: string };
+/** `not-built-on-base`: the state does not descend from `baseSha` (it was built on another target commit). */
+export type LandOutcome = { kind: 'landed' } | { kind: 'target-moved'; actualSha: string } | { kind: 'not-built-on-base' };
 
 export interface SourceUpdate {
   branch: string;
@@ -853,7 +854,7 @@ class LandJob extends CloneWork<LandOutcome> {
     const before = await landedAlready();
     if (before) return before;
     if (!(await this.fetchCommit(git, this.target, sha))) throw new GitWorkspaceError(`tested state ${sha} is not on the remote`);
-    if (!(await this.isAncestor(git, baseSha, sha))) throw new GitWorkspaceError(`tested state ${sha} does not descend from ${baseSha}`);
+    if (!(await this.isAncestor(git, baseSha, sha))) return { kind: 'not-built-on-base' };
     if ((await this.pushTo(git, this.target, [`--force-with-lease=${ref}:${baseSha}`], [`${sha}:${ref}`])) === 'pushed') return { kind: 'landed' };
     return (await landedAlready()) ?? { kind: 'target-moved', actualSha: baseSha };
   }

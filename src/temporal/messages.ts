@@ -49,3 +49,46 @@ export const pipelineSignal = defineSignal<[PipelineEvent]>('pipeline');
 export const jobPhaseQuery = defineQuery<JobPhase>('phase');
 /** Asks a running job to stop at its next safe point (before pushing, merging, or while waiting). */
 export const cancelJobSignal = defineSignal('cancel');
+
+// Batches and trains (mergeQueueWorkflow in batch or train mode, carWorkflow, landWorkflow)
+
+/** What a car's workflow tells its queue: first that its state is built, then how its pipeline ended. */
+export type CarReport =
+  | {
+      kind: 'built';
+      sha: string;
+      /** The target commit the state is built on. */
+      baseSha: string;
+      /** Each MR's rebased head inside the state, in order. */
+      heads: Array<{ iid: number; sha: string }>;
+      /** Each MR's source branch and the head the state was built from (what landing leases on). */
+      sources: Array<{ iid: number; branch: string; sha: string }>;
+    }
+  /** One of the car's own MRs may not ride (draft, approvals, fork...): commented and handed back. */
+  | { kind: 'refused'; iid: number; outcome: JobOutcome }
+  | { kind: 'conflict'; iid: number; files: string[] }
+  | { kind: 'finished'; sha: string; passed: boolean; pipelineId?: number; pipelineUrl?: string }
+  | { kind: 'cancelled' };
+
+export interface CarReportMessage {
+  /** The car's number in its queue. */
+  car: number;
+  run: number;
+  report: CarReport;
+}
+
+export type LandReport =
+  | { kind: 'landed' }
+  | { kind: 'target-moved' }
+  /** Someone pushed to an MR's source branch since its state was built: commented and handed back. */
+  | { kind: 'source-moved'; iid: number; outcome: JobOutcome };
+
+export interface LandReportMessage {
+  car: number;
+  report: LandReport;
+}
+
+export const carReportSignal = defineSignal<[CarReportMessage]>('carReport');
+export const landReportSignal = defineSignal<[LandReportMessage]>('landReport');
+/** A push to the target branch (a person's, or our own landing): the queue looks where it points. */
+export const targetPushedSignal = defineSignal<[{ sha: string }]>('targetPushed');

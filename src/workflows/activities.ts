@@ -1,6 +1,6 @@
 import type { Duration } from '@temporalio/common';
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { ForgeActivities, GitActivities, QueueActivities, PollActivities } from '../activities/types';
+import type { ForgeActivities, GitActivities, QueueActivities, PollActivities, TrainActivities } from '../activities/types';
 
 // Each activity group proxied once, with timeouts that fit what it touches. No attempt limit:
 // a forge or git outage delays the merge, it never fails it. Expected failures (404, 403, a bad
@@ -34,6 +34,13 @@ export const queue = proxyActivities<QueueActivities>({
 /** Listing the bot's merge requests and looking at each: heartbeats per MR. */
 export const poll = proxyActivities<PollActivities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: forever('1 minute'),
+});
+
+/** Batches and trains: building states and landing them is git work (heartbeats); the rest is quick. */
+export const train = proxyActivities<TrainActivities>({
+  startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
   retry: forever('1 minute'),
 });

@@ -3,3 +3,5 @@ export { mergeRequestWorkflow } from './mergeRequest';
 export { mergeQueueWorkflow } from './mergeQueue';
 export { mergeJobWorkflow } from './mergeJob';
 export { mergeRequestPollWorkflow } from './mergeRequestPoll';
+export { carWorkflow } from './car';
+export { landWorkflow } from './land';

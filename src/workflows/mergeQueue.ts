@@ -20,7 +20,9 @@ import { attemptEndedSignal, cancelJobSignal, dequeueSignal, enqueueUpdate, jobF
 import type { mergeJobWorkflow } from './mergeJob';
 import { mergeQueueWorkflowV1 } from './v1/mergeQueue';
 import type { QueueEntry as QueueEntryV1 } from './v1/definitions';
-import { PATCH_ISSUE_6 } from './versions';
+import { runTrainQueue, type TrainQueueCarried } from './trainQueue';
+import { PATCH_ISSUE_6, PATCH_ISSUE_7 } from './versions';
+import type { TrainSettings } from '../domain/mergeTrain';
 
 export interface MergeQueueInput {
   forge: ForgeKind;
@@ -28,6 +30,10 @@ export interface MergeQueueInput {
   targetBranch: string;
   /** marge-bot's merge-order: which waiting MR goes next. */
   mergeOrder?: MergeOrder;
+  /** Batch and train modes (absent or serial: one MR at a time, marge-bot's way). */
+  train?: TrainSettings;
+  /** A batch or train queue's state, carried over continue-as-new. */
+  trainCarried?: TrainQueueCarried;
   /** The machine's state, carried over continue-as-new. */
   carried?: QueueSnapshot;
   /** End the queue after this long with nothing to do; the next enqueue starts it again. */
@@ -52,6 +58,23 @@ export async function mergeQueueWorkflow(input: MergeQueueInput): Promise<void> 
   // Executions started on the first release replay its code; new runs (continued-as-new ones
   // too) take this one.
   if (!patched(PATCH_ISSUE_6)) return mergeQueueWorkflowV1(input);
+  const { train } = input;
+  // Only queues started in batch or train mode take this path, so earlier histories never meet it.
+  if (train && train.mode !== 'serial' && patched(PATCH_ISSUE_7)) {
+    return runTrainQueue({ ...input, train }, (carried) =>
+      continueAsNew<typeof mergeQueueWorkflow>({
+        forge: input.forge,
+        project: input.project,
+        targetBranch: input.targetBranch,
+        mergeOrder: input.mergeOrder,
+        train,
+        trainCarried: carried,
+        idleMs: input.idleMs,
+        checkIntervalMs: input.checkIntervalMs,
+        maxHistoryEvents: input.maxHistoryEvents,
+      }),
+    );
+  }
   return runQueue(input);
 }
 

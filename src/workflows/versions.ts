@@ -3,3 +3,6 @@
 
 /** Issue 6: queue state machine, forge state over hook order, attempts unique over an MR's life. */
 export const PATCH_ISSUE_6 = 'issue-6-queue-machine';
+
+/** Issue 7: batch and train queues (MergeTrainMachine, car and land workflows). */
+export const PATCH_ISSUE_7 = 'issue-7-trains';

@@ -7,8 +7,8 @@ import { mergeMr, mergeView } from './merge';
 import { paginate } from './pagination';
 import { ApiError, bool, int, ints, required, str, strs } from './params';
 import * as json from './serialize';
-import { mayPushTo, mrPipelines } from './rules';
-import type { GroupRec, MrRec, ProjectRec, UserRec } from './store';
+import { mayMergeInto, mayPushTo, mrPipelines } from './rules';
+import type { GroupRec, MrRec, PipelineRec, ProjectRec, UserRec } from './store';
 import { ACCESS_LEVEL } from './types';
 
 function userOf(res: Response): UserRec {
@@ -551,6 +551,40 @@ export function apiRouter(core: Core): express.Router {
     const pl = core.store.pipelinesOf(p.id).find((x) => x.id === Number(req.params.pid));
     if (!pl) throw new ApiError(404, '404 Not found');
     res.json(json.expandedPipeline(core, p, pl));
+  });
+
+  /**
+   * The pipeline a retry or cancel acts on, as GitLab's API finds and authorizes it: the
+   * pipeline first (404), then update_pipeline / cancel_pipeline (403): Developer or more, and
+   * allowed to push or merge to the pipeline's ref (Ci::PipelinePolicy's protected_ref).
+   */
+  const pipelineToUpdate = (req: Request, res: Response): { p: ProjectRec; pl: PipelineRec } => {
+    const p = loadProject(req, res);
+    const raw = String(req.params.pid);
+    if (!/^\d+$/.test(raw)) throw new ApiError(400, 'pipeline_id is invalid', 'error');
+    const pl = core.store.pipelinesOf(p.id).find((x) => x.id === Number(raw));
+    if (!pl) throw new ApiError(404, '404 Not found');
+    const user = userOf(res);
+    if (core.accessLevel(p, user) < ACCESS_LEVEL.developer || !mayMergeInto(core.store, p, user, pl.ref)) {
+      throw new ApiError(403, '403 Forbidden');
+    }
+    return { p, pl };
+  };
+
+  // POST .../retry: retries the failed and canceled jobs of this same pipeline (same id), which
+  // runs again; with none, nothing happens. 201 with the pipeline either way, as on GitLab.
+  r.post('/projects/:id/pipelines/:pid/retry', (req, res) => {
+    const { p, pl } = pipelineToUpdate(req, res);
+    core.retryPipeline(p, pl);
+    res.status(201).json(json.expandedPipeline(core, p, pl));
+  });
+
+  // POST .../cancel: 200, not the 201 of other POSTs (GitLab's API sets it), whatever the
+  // pipeline's state, a finished one unchanged (doc/api/pipelines.md, gitlab#414963).
+  r.post('/projects/:id/pipelines/:pid/cancel', (req, res) => {
+    const { p, pl } = pipelineToUpdate(req, res);
+    core.cancelPipeline(p, pl);
+    res.status(200).json(json.expandedPipeline(core, p, pl));
   });
 
   r.use(() => {

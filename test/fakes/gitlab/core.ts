@@ -57,6 +57,16 @@ export interface RefChange {
   after: string;
 }
 
+/** Pipeline statuses GitLab's cancel acts on (Ci::HasStatus::CANCELABLE_STATUSES). */
+const CANCELABLE_PIPELINE_STATUSES: ReadonlySet<FakePipelineStatus> = new Set<FakePipelineStatus>([
+  'created',
+  'waiting_for_resource',
+  'preparing',
+  'pending',
+  'running',
+  'scheduled',
+]);
+
 /** GitLab's merge_error after a failed API rebase (MergeRequests::RebaseService::REBASE_ERROR). */
 export const REBASE_ERROR = 'Rebase failed: Rebase locally, resolve all conflicts, then push the branch.';
 
@@ -125,6 +135,8 @@ export class Core implements PayloadContext {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly locks = new Map<number, Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The timer that ends each pipeline's current run as the policy said, by pipeline id. */
+  private readonly pipelineTimers = new Map<number, NodeJS.Timeout>();
   private readonly pipelineListeners = new Set<(p: PipelineRec) => void>();
   private readonly pendingUpdates: PendingUpdate[] = [];
   private stopped = false;
@@ -157,6 +169,7 @@ export class Core implements PayloadContext {
     for (const release of this.onStop.splice(0)) release();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.pipelineTimers.clear();
     for (const u of this.pendingUpdates.splice(0)) {
       clearTimeout(u.timer);
       u.settle();
@@ -525,6 +538,7 @@ export class Core implements PayloadContext {
       sourceSha: f.sourceSha ?? null,
       targetSha: f.targetSha ?? null,
       status: 'pending',
+      runs: 1,
       userId: f.actor.id,
       createdAt: at,
       updatedAt: at,
@@ -534,17 +548,42 @@ export class Core implements PayloadContext {
     this.store.pipelines.push(pl);
     this.pipelineHook(p, pl);
     for (const l of this.pipelineListeners) l(pl);
-    const plan =
-      this.pipelinePolicy?.({ project: p.path, sha: f.sha, ref: f.ref, kind: f.kind, mergeRequestIid: pl.mrIid }) ??
-      'manual';
-    if (plan !== 'manual' && !this.stopped) {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        if (!isFinalStatus(pl.status)) this.setPipelineStatus(p, pl, plan.status);
-      }, plan.afterMs);
-      this.timers.add(t);
-    }
+    this.planPipelineRun(p, pl);
     return pl;
+  }
+
+  /**
+   * Asks the policy how the pipeline's current run (pl.runs) ends and arms the timer that
+   * finishes it; 'manual' (or no policy) leaves it to the test.
+   */
+  private planPipelineRun(p: ProjectRec, pl: PipelineRec): void {
+    this.clearPipelineTimer(pl);
+    const plan =
+      this.pipelinePolicy?.({
+        project: p.path,
+        sha: pl.sha,
+        ref: pl.ref,
+        kind: pl.kind,
+        mergeRequestIid: pl.mrIid,
+        run: pl.runs,
+        pipelineId: pl.id,
+      }) ?? 'manual';
+    if (plan === 'manual' || this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.pipelineTimers.delete(pl.id);
+      if (!isFinalStatus(pl.status)) this.setPipelineStatus(p, pl, plan.status);
+    }, plan.afterMs);
+    this.timers.add(t);
+    this.pipelineTimers.set(pl.id, t);
+  }
+
+  private clearPipelineTimer(pl: PipelineRec): void {
+    const t = this.pipelineTimers.get(pl.id);
+    if (t === undefined) return;
+    clearTimeout(t);
+    this.timers.delete(t);
+    this.pipelineTimers.delete(pl.id);
   }
 
   setPipelineStatus(p: ProjectRec, pl: PipelineRec, status: FakePipelineStatus): void {
@@ -554,7 +593,36 @@ export class Core implements PayloadContext {
     pl.updatedAt = at;
     if (status !== 'pending' && status !== 'created' && !pl.startedAt) pl.startedAt = at;
     pl.finishedAt = isFinalStatus(status) ? at : null;
+    // A run that ended (policy, test or cancel) has nothing left for its timer to do.
+    if (isFinalStatus(status)) this.clearPipelineTimer(pl);
     this.pipelineHook(p, pl);
+  }
+
+  /**
+   * POST .../pipelines/:id/retry (Ci::RetryPipelineService): GitLab retries the failed and
+   * canceled jobs of the same pipeline, which goes back to pending (Pipeline Hook) and runs
+   * again; the policy is asked anew with the next `run`. A pipeline with nothing failed or
+   * canceled (running, pending, passed, skipped) is left as it is, as on GitLab. True when it
+   * was restarted.
+   */
+  retryPipeline(p: ProjectRec, pl: PipelineRec): boolean {
+    if (pl.status !== 'failed' && pl.status !== 'canceled') return false;
+    pl.runs++;
+    this.setPipelineStatus(p, pl, 'pending');
+    this.planPipelineRun(p, pl);
+    return true;
+  }
+
+  /**
+   * POST .../pipelines/:id/cancel (Ci::CancelPipelineService): a pipeline that has not finished
+   * becomes canceled (Pipeline Hook) and the policy's pending outcome is dropped, so it stays
+   * canceled. A finished (or manual) pipeline is left as it is. True when it was canceled.
+   */
+  cancelPipeline(p: ProjectRec, pl: PipelineRec): boolean {
+    if (!CANCELABLE_PIPELINE_STATUSES.has(pl.status)) return false;
+    this.clearPipelineTimer(pl);
+    this.setPipelineStatus(p, pl, 'canceled');
+    return true;
   }
 
   onPipelineCreated(listener: (p: PipelineRec) => void): () => void {

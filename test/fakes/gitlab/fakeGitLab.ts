@@ -747,6 +747,7 @@ export class FakeGitLab {
       sourceSha: pl.sourceSha,
       targetSha: pl.targetSha,
       status: pl.status,
+      runs: pl.runs,
       webUrl: pipelineWebUrl(this.url, p, pl.id),
       createdAt: pl.createdAt,
       updatedAt: pl.updatedAt,

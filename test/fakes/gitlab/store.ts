@@ -185,6 +185,8 @@ export interface PipelineRec {
   sourceSha: string | null;
   targetSha: string | null;
   status: FakePipelineStatus;
+  /** 1 when created; each retry that restarts failed or canceled jobs adds one. */
+  runs: number;
   userId: number;
   createdAt: string;
   updatedAt: string;

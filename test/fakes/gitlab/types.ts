@@ -53,8 +53,10 @@ export type PipelineKind = 'branch' | 'merge-request' | 'merged-results';
 export type PipelineMode = 'branch' | 'merge-request' | 'merged-results' | 'branch-and-merge-request';
 
 /**
- * Decides how a new pipeline ends. 'manual' leaves it pending until the test calls
- * `finishPipeline`; otherwise it switches to `status` after `afterMs`.
+ * Decides how a pipeline run ends: asked when a pipeline is created (run 1) and again each
+ * time it is retried (POST .../retry: run 2, 3, ...; same pipeline, same id), so a policy can
+ * model a flaky pipeline. 'manual' leaves it pending until the test calls `finishPipeline`;
+ * otherwise it switches to `status` after `afterMs` (unless it was canceled meanwhile).
  */
 export type PipelinePolicy = (p: {
   project: string;
@@ -63,6 +65,9 @@ export type PipelinePolicy = (p: {
   kind: PipelineKind;
   /** The MR a merge request / merged results pipeline runs for; null for branch pipelines. */
   mergeRequestIid: number | null;
+  /** 1 for the run the pipeline was created with, 2 for its first retry, ... */
+  run: number;
+  pipelineId: number;
 }) => { status: FinalPipelineStatus; afterMs: number } | 'manual';
 
 /**
@@ -365,6 +370,8 @@ export interface FakePipeline {
   /** Merged results: the target head it was merged into. */
   targetSha: string | null;
   status: FakePipelineStatus;
+  /** How often it ran: 1, plus one per retry that restarted it (POST .../retry). */
+  runs: number;
   webUrl: string;
   createdAt: string;
   updatedAt: string;

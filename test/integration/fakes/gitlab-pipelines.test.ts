@@ -11,9 +11,10 @@ import {
   type AddProjectOptions,
   type FakePipeline,
   type HookReceiver,
+  type PipelinePolicy,
   type ReceivedHook,
 } from '../../fakes/gitlab';
-import { getMr, mergeMr, api, projectPath, type Json } from './http';
+import { getMr, mergeMr, api, eventually, projectPath, type Json } from './http';
 
 let fake: FakeGitLab;
 let hooks: HookReceiver;
@@ -195,4 +196,131 @@ test('the pipeline policy sees the kind and MR of each pipeline; the MR pipeline
   } finally {
     fake.setPipelinePolicy(undefined);
   }
+});
+
+// --- retry and cancel (POST .../pipelines/:id/retry and .../cancel) -----------------------
+
+/** Statuses of this pipeline's hooks, in the order they arrived. */
+const hookStatuses = (id: number): unknown[] => hooks.received.filter(pipelineHook(id)).map((h) => attrs(h).status);
+const pipelineUrl = (project: string, id: number, action: string): string =>
+  `${projectPath(project)}/pipelines/${id}/${action}`;
+const pipelineOf = (project: string, id: number): FakePipeline => {
+  const pl = fake.pipelines(project).find((p) => p.id === id);
+  if (!pl) throw new Error(`no pipeline ${id} in ${project}`);
+  return pl;
+};
+
+/** A branch pipeline for a new commit on `branch`, pushed by dev. */
+async function branchPipeline(project: string, branch = 'topic'): Promise<FakePipeline> {
+  const sha = await fake.commit(project, branch, { files: { [`${branch}.txt`]: 'x\n' }, message: branch, author: 'dev' });
+  const [pipeline] = forSha(project, sha);
+  return pipeline;
+}
+
+type PolicyArg = Parameters<PipelinePolicy>[0];
+
+describe('retry and cancel', () => {
+  afterEach(() => fake.setPipelinePolicy(undefined));
+
+  test('retry reruns the same pipeline: same id, back to pending with hooks, the policy asked with run 2', async () => {
+    const project = newProject();
+    const seen: Array<Pick<PolicyArg, 'run' | 'pipelineId' | 'ref'>> = [];
+    // A flaky pipeline: the first run fails, the retry passes.
+    fake.setPipelinePolicy(({ project: p, run, pipelineId, ref }) => {
+      if (p !== project) return 'manual';
+      seen.push({ run, pipelineId, ref });
+      return { status: run === 1 ? 'failed' : 'success', afterMs: 20 };
+    });
+    const pipeline = await branchPipeline(project);
+    await hooks.waitFor((h) => pipelineHook(pipeline.id)(h) && attrs(h).status === 'failed');
+
+    const retried = await api(fake, 'dev', 'POST', pipelineUrl(project, pipeline.id, 'retry'));
+    expect(retried.status).toBe(201);
+    expect(retried.body).toMatchObject({ id: pipeline.id, iid: pipeline.iid, sha: pipeline.sha, status: 'pending' });
+
+    await hooks.waitFor((h) => pipelineHook(pipeline.id)(h) && attrs(h).status === 'success');
+    expect(hookStatuses(pipeline.id)).toEqual(['pending', 'failed', 'pending', 'success']);
+    expect(seen).toEqual([
+      { run: 1, pipelineId: pipeline.id, ref: 'topic' },
+      { run: 2, pipelineId: pipeline.id, ref: 'topic' },
+    ]);
+    // No new pipeline: the one there was ran twice and passed.
+    expect(forSha(project, pipeline.sha)).toEqual([expect.objectContaining({ id: pipeline.id, status: 'success', runs: 2 })]);
+    const shown = await api(fake, 'dev', 'GET', `${projectPath(project)}/pipelines/${pipeline.id}`);
+    expect(shown.body).toMatchObject({ id: pipeline.id, status: 'success', finished_at: expect.any(String) });
+  });
+
+  test('retry of a pipeline with nothing failed or canceled changes nothing (201, same pipeline)', async () => {
+    const project = newProject();
+    const runs: number[] = [];
+    fake.setPipelinePolicy(({ project: p, run }) => {
+      if (p === project) runs.push(run);
+      return 'manual';
+    });
+    const pipeline = await branchPipeline(project);
+    const running = await api(fake, 'dev', 'POST', pipelineUrl(project, pipeline.id, 'retry'));
+    expect(running.status).toBe(201);
+    expect(running.body).toMatchObject({ id: pipeline.id, status: 'pending' });
+
+    fake.finishPipeline(project, pipeline.id, 'success');
+    const passed = await api(fake, 'dev', 'POST', pipelineUrl(project, pipeline.id, 'retry'));
+    expect(passed.status).toBe(201);
+    expect(passed.body).toMatchObject({ id: pipeline.id, status: 'success' });
+    expect(pipelineOf(project, pipeline.id)).toMatchObject({ status: 'success', runs: 1 });
+    expect(runs).toEqual([1]);
+  });
+
+  test("cancel: canceled with a hook, the policy's later status does not override it; 200 also when finished", async () => {
+    const project = newProject();
+    fake.setPipelinePolicy(({ project: p, run }) =>
+      p === project ? { status: 'success', afterMs: run === 1 ? 150 : 20 } : 'manual',
+    );
+    const pipeline = await branchPipeline(project);
+
+    const canceled = await api(fake, 'dev', 'POST', pipelineUrl(project, pipeline.id, 'cancel'));
+    expect(canceled.status).toBe(200);
+    expect(canceled.body).toMatchObject({ id: pipeline.id, status: 'canceled', finished_at: expect.any(String) });
+    await hooks.waitFor((h) => pipelineHook(pipeline.id)(h) && attrs(h).status === 'canceled');
+
+    // Well past the policy's 150 ms: still canceled, and no success hook was sent.
+    await new Promise((r) => setTimeout(r, 300));
+    await fake.webhooksIdle();
+    expect(pipelineOf(project, pipeline.id).status).toBe('canceled');
+    expect(hookStatuses(pipeline.id)).toEqual(['pending', 'canceled']);
+
+    // GitLab answers 200 with the pipeline unchanged when there is nothing left to cancel.
+    const again = await api(fake, 'dev', 'POST', pipelineUrl(project, pipeline.id, 'cancel'));
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: pipeline.id, status: 'canceled' });
+    expect(hookStatuses(pipeline.id)).toEqual(['pending', 'canceled']);
+
+    // A canceled pipeline can be retried: it runs again (run 2) and passes.
+    const retried = await api(fake, 'dev', 'POST', pipelineUrl(project, pipeline.id, 'retry'));
+    expect(retried.status).toBe(201);
+    const done = await eventually(
+      () => pipelineOf(project, pipeline.id),
+      (p) => p.status === 'success',
+    );
+    expect(done.runs).toBe(2);
+  });
+
+  test('403 for a Reporter and for a developer on a protected branch, 404 for an unknown pipeline', async () => {
+    fake.addUser({ username: 'rita', name: 'Rita Reporter' });
+    const project = newProject({ members: { maya: 'maintainer', dev: 'developer', rita: 'reporter' } });
+    const pipeline = await branchPipeline(project);
+    for (const action of ['retry', 'cancel']) {
+      const reporter = await api(fake, 'rita', 'POST', pipelineUrl(project, pipeline.id, action));
+      expect([action, reporter.status, reporter.body]).toEqual([action, 403, { message: '403 Forbidden' }]);
+      const unknown = await api(fake, 'dev', 'POST', pipelineUrl(project, 99_999, action));
+      expect([action, unknown.status, unknown.body]).toEqual([action, 404, { message: '404 Not found' }]);
+    }
+    expect(pipelineOf(project, pipeline.id)).toMatchObject({ status: 'pending', runs: 1 });
+
+    // main is protected (maintainers push and merge): GitLab's protected_ref keeps a developer out.
+    const onMain = await fake.commit(project, 'main', { files: { 'm.txt': 'm\n' }, message: 'm', author: 'maya' });
+    const [mainPipeline] = forSha(project, onMain);
+    expect((await api(fake, 'dev', 'POST', pipelineUrl(project, mainPipeline.id, 'cancel'))).status).toBe(403);
+    const byMaintainer = await api(fake, 'maya', 'POST', pipelineUrl(project, mainPipeline.id, 'cancel'));
+    expect([byMaintainer.status, byMaintainer.body.status]).toEqual([200, 'canceled']);
+  });
 });

@@ -389,3 +389,79 @@ describe('merge', () => {
     await expect(forge.merge(project, 999, sha)).resolves.toMatchObject({ kind: 'not-found' });
   });
 });
+
+describe('pipeline retry and cancel', () => {
+  afterEach(() => fake.setPipelinePolicy(undefined));
+
+  const pipelineHookWith =
+    (id: number, status: string) =>
+    (h: ReceivedHook): boolean =>
+      h.event === 'Pipeline Hook' && field(h, 'object_attributes').id === id && field(h, 'object_attributes').status === status;
+
+  test('retryPipeline reruns the same pipeline until it passes; cancelPipeline cancels, and a finished one is fine', async () => {
+    const project = newProject();
+    // Flaky CI: the first run fails, the retry passes.
+    fake.setPipelinePolicy(({ project: p, run }) =>
+      p === project ? { status: run === 1 ? 'failed' : 'success', afterMs: 20 } : 'manual',
+    );
+    const sha = await commitAs('alice', project, 'flaky', { 'f.txt': 'f\n' });
+    const [pipeline] = fake.pipelines(project).filter((p) => p.sha === sha);
+    const webUrl = `${fake.url}/${project}/-/pipelines/${pipeline.id}`;
+    await hooks.waitFor(pipelineHookWith(pipeline.id, 'failed'));
+    await expect(forge.getPipeline(project, pipeline.id)).resolves.toMatchObject({ status: 'failed' });
+
+    await expect(forge.retryPipeline(project, pipeline.id)).resolves.toEqual({
+      id: pipeline.id,
+      sha,
+      ref: 'flaky',
+      status: 'pending',
+      webUrl,
+    });
+    await hooks.waitFor(pipelineHookWith(pipeline.id, 'success'));
+    await expect(forge.getPipeline(project, pipeline.id)).resolves.toMatchObject({ status: 'success' });
+    expect(fake.pipelines(project).filter((p) => p.sha === sha)).toEqual([
+      expect.objectContaining({ id: pipeline.id, runs: 2 }),
+    ]);
+    // Nothing failed: GitLab leaves it alone and the forge returns it as it is.
+    await expect(forge.retryPipeline(project, pipeline.id)).resolves.toMatchObject({ id: pipeline.id, status: 'success' });
+
+    // Cancel a running one; the policy's later outcome does not bring it back.
+    fake.setPipelinePolicy(({ project: p }) => (p === project ? { status: 'success', afterMs: 100 } : 'manual'));
+    const other = await commitAs('alice', project, 'slow', { 's.txt': 's\n' });
+    const [slow] = fake.pipelines(project).filter((p) => p.sha === other);
+    await forge.cancelPipeline(project, slow.id);
+    await expect(forge.getPipeline(project, slow.id)).resolves.toMatchObject({ id: slow.id, status: 'canceled' });
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(forge.getPipeline(project, slow.id)).resolves.toMatchObject({ status: 'canceled' });
+    // Already finished (canceled, passed): done, no error.
+    await expect(forge.cancelPipeline(project, slow.id)).resolves.toBeUndefined();
+    await expect(forge.cancelPipeline(project, pipeline.id)).resolves.toBeUndefined();
+    await expect(forge.getPipeline(project, pipeline.id)).resolves.toMatchObject({ status: 'success' });
+  });
+
+  test('cancelPipeline: a GitLab that refuses to cancel a finished pipeline (4xx) is done too, a running one is not', async () => {
+    const project = newProject();
+    const sha = await commitAs('alice', project, 'feature', { 'x.txt': 'x\n' });
+    const [pipeline] = fake.pipelines(project).filter((p) => p.sha === sha);
+    const cancelPath = /\/pipelines\/\d+\/cancel$/;
+    // Still pending: the refusal stands (and the forge looked the pipeline up to tell).
+    fake.failNextRequests(1, 422, { method: 'POST', path: cancelPath });
+    await expectForgeError(forge.cancelPipeline(project, pipeline.id), 'invalid', 422);
+    fake.finishPipeline(project, pipeline.id, 'success');
+    fake.failNextRequests(1, 422, { method: 'POST', path: cancelPath });
+    await expect(forge.cancelPipeline(project, pipeline.id)).resolves.toBeUndefined();
+    expect(fake.pipelines(project).find((p) => p.id === pipeline.id)?.status).toBe('success');
+  });
+
+  test('unknown pipelines are not-found, a reporter is forbidden', async () => {
+    const project = newProject();
+    const sha = await commitAs('alice', project, 'feature', { 'x.txt': 'x\n' });
+    const [pipeline] = fake.pipelines(project).filter((p) => p.sha === sha);
+    await expectForgeError(forge.retryPipeline(project, 99_999), 'not-found', 404);
+    await expectForgeError(forge.cancelPipeline(project, 99_999), 'not-found', 404);
+    const reporter = new GitLabForge({ url: fake.url, token: fake.user('carol').token });
+    await expectForgeError(reporter.retryPipeline(project, pipeline.id), 'forbidden', 403);
+    await expectForgeError(reporter.cancelPipeline(project, pipeline.id), 'forbidden', 403);
+    expect(fake.pipelines(project).find((p) => p.id === pipeline.id)).toMatchObject({ status: 'pending', runs: 1 });
+  });
+});

@@ -274,22 +274,28 @@ describe('refused combinations', () => {
 });
 
 describe('warnings', () => {
-  it('warns that batch is accepted but not implemented yet', () => {
+  it('does not warn about batch: it asks for queue-mode batch', () => {
     const { config, warnings } = load(['--batch']);
-    expect(config.batch).toBe(true);
+    expect(config).toMatchObject({ batch: true, queueMode: 'batch' });
+    expect(warnings).toEqual([]);
+  });
+
+  it.each([
+    ['use-no-ff-batches', 'a merge commit on top would be a state no pipeline tested'],
+    ['use-merge-commit-batches', "there are no separate batch commits to keep equal to the merge requests' commits"],
+    ['skip-ci-batches', "no pipeline is waited for after the batch's own, so there is no CI to skip"],
+  ])('warns that %s has no effect, and why', (name, why) => {
+    const { warnings } = loadYaml(`batch: true\n${name}: true\n`);
     expect(warnings).toEqual([
-      'batch from flag --batch: accepted, but Shepherd does not batch merge requests yet; batches arrive with merge ' +
-        'trains in a later version. Until then merge requests are merged one at a time per target branch.',
+      `${name} from config file c.yml: accepted, but it has no effect: Shepherd lands a batch by fast-forwarding the target ` +
+        "branch to the state the batch's pipeline tested, so every merge request's commits land exactly as tested; " +
+        `${why}. Remove ${name}.`,
     ]);
   });
 
-  it.each([['use-no-ff-batches'], ['use-merge-commit-batches'], ['skip-ci-batches']])('warns that %s has no effect yet', (name) => {
-    const { warnings } = loadYaml(`batch: true\n${name}: true\n`);
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/^batch from config file c\.yml: accepted/);
-    expect(warnings[1]).toBe(
-      `${name} from config file c.yml: accepted, but it only affects batches, which Shepherd does not make yet (see batch); it has no effect for now.`,
-    );
+  it('warns about each of them, in --help order, whatever the queue mode', () => {
+    const { warnings } = load(['--skip-ci-batches', '--use-no-ff-batches', '--queue-mode', 'train']);
+    expect(warnings).toEqual([expect.stringMatching(/^use-no-ff-batches from flag --use-no-ff-batches: /), expect.stringMatching(/^skip-ci-batches from flag --skip-ci-batches: /)]);
   });
 
   it('does not warn about batch options that are off', () => {
@@ -334,8 +340,8 @@ describe('max-ci-time-in-minutes (deprecated)', () => {
   });
 
   it('puts warnings of all kinds together', () => {
-    const { warnings } = load(['--batch'], { SHEPHERD_MAX_CI_TIME_IN_MINUTES: '20' });
-    expect(warnings).toEqual([expect.stringMatching(/^max-ci-time-in-minutes/), expect.stringMatching(/^batch/)]);
+    const { warnings } = load(['--skip-ci-batches'], { SHEPHERD_MAX_CI_TIME_IN_MINUTES: '20' });
+    expect(warnings).toEqual([expect.stringMatching(/^max-ci-time-in-minutes/), expect.stringMatching(/^skip-ci-batches/)]);
   });
 });
 
@@ -387,10 +393,18 @@ describe('shepherd config and --help', () => {
 
   it('groups --help under titles', () => {
     const help = optionHelp();
-    const titles = ['GitLab:', 'Git:', 'Which merge requests, in which order:', 'Merging:', 'Running Shepherd:'];
+    const titles = [
+      'GitLab:',
+      'Git:',
+      'Which merge requests, in which order:',
+      'Merging:',
+      "Queue modes (serial, batch, train) and marge-bot's batch options:",
+      'Running Shepherd:',
+    ];
     const positions = titles.map((title) => help.indexOf(`\n${title}\n`));
     expect(positions.every((position) => position > 0)).toBe(true);
     expect([...positions].sort((x, y) => x - y)).toEqual(positions);
-    expect(help).toMatch(/\nBatches \(accepted for marge-bot compatibility; not implemented yet\):\n {2}--batch, --no-batch/);
+    expect(help).toMatch(/\nQueue modes \(serial, batch, train\) and marge-bot's batch options:\n {2}--queue-mode \{serial,batch,train\}\n/);
+    expect(help).toMatch(/\n {2}--queue-overrides RULES\n(?:.*\n){2} {2}--batch, --no-batch\n/);
   });
 });

@@ -83,6 +83,15 @@ describe('configSchema', () => {
         'use-no-ff-batches',
         'use-merge-commit-batches',
         'skip-ci-batches',
+        // queue modes
+        'queue-mode',
+        'max-parallel-pipelines',
+        'max-batch-size',
+        'batch-min-wait',
+        'ci-retries',
+        'train-window',
+        'train-optimistic',
+        'queue-overrides',
       ].sort(),
     );
   });
