@@ -4,6 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import type { FakePipeline } from '../fakes/gitlab';
 import type { Shepherd } from '../e2e/harness';
+import { mergeQueueWorkflowId } from '../../src/domain/workflowIds';
+import { snapshotQuery } from '../../src/temporal/messages';
 import { handedBack, merged, startShepherd } from './helpers';
 
 /** A tree with this text in a file under src/ fails CI: a bad merge request brings it. */
@@ -34,11 +36,27 @@ function ciOnTree(s: Shepherd, project: string, opts: { ms?: number; flaky?: (p:
 /** Alice's merge request changing its own file (`bad`: it breaks CI). */
 async function openChange(s: Shepherd, project: string, name: string, opts: { bad?: boolean } = {}): Promise<number> {
   await s.gitlab.commit(project, name, {
-    files: { [`src/${name}.txt`]: opts.bad ? `${name} ${BROKEN}\n` : `${name}\n` },
+    files: { [`src/changes/${name}.txt`]: opts.bad ? `${name} ${BROKEN}\n` : `${name}\n` },
     message: `Change ${name}`,
     author: 'alice',
   });
   return s.gitlab.createMergeRequest(project, { sourceBranch: name, title: `Change ${name}`, author: 'alice' }).iid;
+}
+
+/**
+ * Asks the bot to merge each MR in turn, each once the one before is in the queue: a train's
+ * order is the order requests reach it, and hooks reach it in any order.
+ */
+async function askInOrder(s: Shepherd, project: string, iids: number[]): Promise<void> {
+  const queue = s.client.workflow.getHandle(mergeQueueWorkflowId('gitlab', project, 'main'));
+  for (const iid of iids) {
+    s.gitlab.assign(project, iid, ['shepherd-bot'], 'alice');
+    await s.eventually(
+      () => queue.query(snapshotQuery).then((q) => q.entries.map((e) => e.ref.iid), () => [] as number[]),
+      (queued) => queued.includes(iid),
+      30_000,
+    );
+  }
 }
 
 /** Everything the bot said on the MR, once it has said `expected`. */
@@ -109,5 +127,165 @@ describe('batch mode', () => {
     const head = s.gitlab.branchHead(project, 'main') as string;
     expect(treeIsBroken(s.gitlab.project(project).repoDir, head)).toBe(false);
     expect(statePipelines(s, project).some((p) => p.sha === head && p.status === 'success')).toBe(true);
+  });
+});
+
+/** The src/ files of a commit's tree: which merge requests a tested state holds. */
+function changesIn(repoDir: string, sha: string): string[] {
+  let listing = '';
+  try {
+    listing = execFileSync('git', ['-C', repoDir, 'ls-tree', '--name-only', `${sha}:src/changes`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return []; // no merge request's change in it
+  }
+  return listing
+    .split('\n')
+    .filter((f) => f.endsWith('.txt'))
+    .map((f) => f.replace(/\.txt$/, ''))
+    .sort();
+}
+
+/** Subjects of main's commits since `before`, oldest first. */
+function landedSubjects(s: Shepherd, project: string, before: string): string[] {
+  return execFileSync('git', ['-C', s.gitlab.project(project).repoDir, 'log', '--reverse', '--format=%s', `${before}..main`], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean);
+}
+
+describe('train mode', () => {
+  let s: Shepherd;
+  beforeAll(async () => {
+    s = await startShepherd({
+      env: {
+        SHEPHERD_QUEUE_MODE: 'train',
+        SHEPHERD_CI_POLL_INTERVAL: '5s',
+        SHEPHERD_QUEUE_OVERRIDES: [
+          'group/train-of-5 max-parallel-pipelines=5',
+          'group/priority max-parallel-pipelines=2',
+          'group/flaky ci-retries=1',
+          'group/killed max-parallel-pipelines=3',
+          'group/moved max-parallel-pipelines=3',
+        ].join('; '),
+      },
+    });
+  });
+  afterAll(() => s.stop());
+
+  test('a train of 5 with the 2nd bad: 1, 3, 4 and 5 land, only 3 to 5 are tested again, without it', async () => {
+    const project = s.newProject('train-of-5');
+    ciOnTree(s, project, { ms: 1_500 });
+    const repoDir = s.gitlab.project(project).repoDir;
+    const before = s.gitlab.branchHead(project, 'main') as string;
+    const names = ['m1', 'm2', 'm3', 'm4', 'm5'];
+    const iids: number[] = [];
+    for (const name of names) iids.push(await openChange(s, project, name, { bad: name === 'm2' }));
+    await askInOrder(s, project, iids);
+
+    for (const iid of [iids[0], iids[2], iids[3], iids[4]]) await merged(s, project, iid);
+    await handedBack(s, project, iids[1]);
+
+    expect(landedSubjects(s, project, before)).toEqual(['Change m1', 'Change m3', 'Change m4', 'Change m5']);
+    const tested = statePipelines(s, project).map((p) => ({ p, holds: changesIn(repoDir, p.sha) }));
+    // The entries ahead of the bad one are never tested again; those behind are, without it.
+    expect(tested.filter((t) => t.holds.join() === 'm1')).toHaveLength(1);
+    expect(tested.filter((t) => t.holds.join() === 'm1,m2')).toHaveLength(1);
+    for (const later of ['m1,m3', 'm1,m3,m4', 'm1,m3,m4,m5']) {
+      expect(tested.filter((t) => t.holds.join() === later && t.p.status === 'success')).toHaveLength(1);
+    }
+    const explanation = await saidOn(s, project, iids[1], /CI failed when I tested it/);
+    const failedOwn = tested.find((t) => t.holds.join() === 'm1,m2');
+    expect(explanation).toContain(failedOwn?.p.webUrl);
+    // m3 hears where it rides: third, on top of m1 and m2; then again, tested without m2.
+    const testing = s.botComments(project, iids[2]).map((n) => n.body).filter((b) => /in the merge train/.test(b));
+    expect(testing[0]).toMatch(new RegExp(`number 3 in the merge train of \`main\`.*together with !${iids[0]}, !${iids[1]}\\.`));
+    expect(testing.length).toBeGreaterThanOrEqual(2);
+    expect(testing[testing.length - 1]).not.toContain(`!${iids[1]}`);
+    expectMainOnlyAtTestedCommits(s, project, before);
+  });
+
+  test('a priority merge request goes ahead of the waiting ones without cancelling what runs ahead of it', async () => {
+    const project = s.newProject('priority');
+    s.gitlab.setPipelinePolicy((p) => (p.ref.startsWith('shepherd/batch/') ? 'manual' : { status: 'success', afterMs: 100 }));
+    const before = s.gitlab.branchHead(project, 'main') as string;
+    const iids: number[] = [];
+    for (const name of ['p1', 'p2', 'p3', 'p4']) iids.push(await openChange(s, project, name));
+    await askInOrder(s, project, iids);
+    // p1 and p2 ride (K = 2) while p3 and p4 wait; then the urgent one is asked for with priority.
+    const riding = await s.eventually(() => statePipelines(s, project), (ps) => ps.length === 2);
+    const urgent = await openChange(s, project, 'urgent');
+    s.gitlab.comment(project, urgent, 'alice', '@shepherd-bot merge priority=high');
+    const queue = s.client.workflow.getHandle(mergeQueueWorkflowId('gitlab', project, 'main'));
+    const waiting = await s.eventually(
+      () => queue.query(snapshotQuery).then((q) => q.train?.waiting ?? []),
+      (w) => w.includes(urgent),
+    );
+    expect(waiting).toEqual([urgent, iids[2], iids[3]]);
+    ciOnTree(s, project);
+    for (const p of riding) s.gitlab.finishPipeline(project, p.id, 'success');
+
+    for (const iid of [...iids, urgent]) await merged(s, project, iid);
+
+    expect(landedSubjects(s, project, before)).toEqual(['Change p1', 'Change p2', 'Change urgent', 'Change p3', 'Change p4']);
+    // Nothing that rode ahead of it was stopped or tested again.
+    expect(statePipelines(s, project).filter((p) => p.status === 'canceled')).toEqual([]);
+    expect(statePipelines(s, project)).toHaveLength(5);
+  });
+
+  test('a flaky pipeline is retried (ci-retries 1) and nobody is ejected', async () => {
+    const project = s.newProject('flaky');
+    const repoDir = s.gitlab.project(project).repoDir;
+    ciOnTree(s, project, { flaky: (p) => p.ref.startsWith('shepherd/batch/') && changesIn(repoDir, p.sha).join() === 'f1' });
+    const iids: number[] = [];
+    for (const name of ['f1', 'f2']) iids.push(await openChange(s, project, name));
+    await askInOrder(s, project, iids);
+
+    for (const iid of iids) await merged(s, project, iid);
+
+    const retried = statePipelines(s, project).filter((p) => p.runs === 2);
+    expect(retried).toHaveLength(1);
+    expect(await saidOn(s, project, iids[0], /retrying the pipeline, 1 of 1/)).toContain(retried[0].webUrl);
+    expect(s.botComments(project, iids[0]).map((n) => n.body).join('\n')).not.toMatch(/couldn't merge/);
+  });
+
+  test('the worker killed with 3 pipelines in flight loses nothing and lands nothing untested', async () => {
+    const project = s.newProject('killed');
+    s.gitlab.setPipelinePolicy((p) => (p.ref.startsWith('shepherd/batch/') ? 'manual' : { status: 'success', afterMs: 100 }));
+    const before = s.gitlab.branchHead(project, 'main') as string;
+    const iids: number[] = [];
+    for (const name of ['k1', 'k2', 'k3']) iids.push(await openChange(s, project, name));
+    await askInOrder(s, project, iids);
+    const inFlight = await s.eventually(() => statePipelines(s, project), (ps) => ps.length === 3);
+
+    // CI finishes while no worker runs; the queue and its cars pick up where they were.
+    await s.restartWorker(async () => {
+      for (const p of inFlight) s.gitlab.finishPipeline(project, p.id, 'success');
+      await s.gitlab.webhooksIdle();
+    });
+
+    for (const iid of iids) await merged(s, project, iid);
+    expect(statePipelines(s, project)).toHaveLength(3);
+    expect(s.gitlab.branchHead(project, 'main')).toBe(inFlight.find((p) => changesIn(s.gitlab.project(project).repoDir, p.sha).length === 3)?.sha);
+    expect(landedSubjects(s, project, before)).toEqual(['Change k1', 'Change k2', 'Change k3']);
+  });
+
+  test('a person pushing to main during a train restarts the train on top of it; main only holds tested states', async () => {
+    const project = s.newProject('moved');
+    s.gitlab.setPipelinePolicy((p) => (p.ref.startsWith('shepherd/batch/') ? 'manual' : { status: 'success', afterMs: 100 }));
+    const iids: number[] = [];
+    for (const name of ['t1', 't2', 't3']) iids.push(await openChange(s, project, name));
+    await askInOrder(s, project, iids);
+    const first = await s.eventually(() => statePipelines(s, project), (ps) => ps.length === 3);
+
+    const bobs = await s.gitlab.commit(project, 'main', { files: { 'docs/urgent.md': 'fix\n' }, message: 'Urgent fix by hand', author: 'bob' });
+    ciOnTree(s, project);
+    for (const p of first) s.gitlab.finishPipeline(project, p.id, 'success');
+
+    for (const iid of iids) await merged(s, project, iid);
+    const head = s.gitlab.branchHead(project, 'main') as string;
+    const passedOnHead = statePipelines(s, project).find((p) => p.sha === head && p.status === 'success');
+    expect(passedOnHead).toBeDefined();
+    expect(first.map((p) => p.sha)).not.toContain(head);
+    expect(landedSubjects(s, project, bobs)).toEqual(['Change t1', 'Change t2', 'Change t3']);
   });
 });
