@@ -1,14 +1,15 @@
-import type { Client } from '@temporalio/client';
-import type { DomainEvent, MergeRequestEvent, PipelineEvent } from '../domain/events';
-import { mergeRequestWorkflowId } from '../domain/workflowIds';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { BranchPushedEvent, DomainEvent, MergeRequestEvent, PipelineEvent } from '../domain/events';
+import { mergeQueueWorkflowId, mergeRequestWorkflowId } from '../domain/workflowIds';
 import { mergeRequestSearchAttributes } from '../temporal/searchAttributeValues';
-import { eventSignal, pipelineSignal } from '../temporal/messages';
+import { eventSignal, pipelineSignal, targetPushedSignal } from '../temporal/messages';
 import type { DeliveryResult, EventSink } from './eventSink';
 
 export function temporalEventSink(client: Client, taskQueue: string): EventSink {
   return {
     async deliver(event: DomainEvent): Promise<DeliveryResult> {
       if (event.kind === 'pipeline') return deliverPipeline(client, event);
+      if (event.kind === 'branch-pushed') return deliverPush(client, event);
       const workflowId = mergeRequestWorkflowId(event.ref);
       await client.workflow.signalWithStart('mergeRequestWorkflow', {
         workflowId,
@@ -58,6 +59,22 @@ async function deliverPipeline(client: Client, event: PipelineEvent): Promise<De
   }
   if (signalled.length === 0) return { status: 'ignored', reason: `no merge job is waiting on ${event.sha.slice(0, 12)} in ${event.project}` };
   return { status: 'accepted', workflowId: signalled.join(',') };
+}
+
+/**
+ * A push is news only for the queue of that branch, if one runs: a batch or train built on the
+ * branch's old head looks at where it points now (merge requests' own pushes reach their
+ * workflows as merge request hooks).
+ */
+async function deliverPush(client: Client, event: BranchPushedEvent): Promise<DeliveryResult> {
+  const workflowId = mergeQueueWorkflowId(event.forge, event.project, event.branch);
+  try {
+    await client.workflow.getHandle(workflowId).signal(targetPushedSignal, { sha: event.sha });
+    return { status: 'accepted', workflowId };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { status: 'ignored', reason: `no queue runs for ${event.branch} in ${event.project}` };
+    throw err;
+  }
 }
 
 function memoOf(event: MergeRequestEvent): Record<string, string> {

@@ -49,8 +49,19 @@ export interface PipelineEvent {
   url: string;
 }
 
+/** A branch moved (a push). What matters is a target branch moved under a batch or train. */
+export interface BranchPushedEvent {
+  kind: 'branch-pushed';
+  eventId: string;
+  forge: 'gitlab';
+  project: string;
+  branch: string;
+  /** The branch's new head; all zeros when the branch was deleted. */
+  sha: string;
+}
+
 export type MergeRequestWorkflowEvent = MergeRequestEvent | CommentEvent;
-export type DomainEvent = MergeRequestEvent | CommentEvent | PipelineEvent;
+export type DomainEvent = MergeRequestEvent | CommentEvent | PipelineEvent | BranchPushedEvent;
 
 const FINISHED: ReadonlySet<PipelineStatus> = new Set(['success', 'failed', 'canceled', 'skipped']);
 

@@ -16,7 +16,15 @@ import type { ForgeKind } from '../domain/types';
 import { mergeJobWorkflowId, mergeRequestWorkflowId } from '../domain/workflowIds';
 import { mergeRequestSearchAttributes } from '../temporal/searchAttributeValues';
 import { forge, queue } from './activities';
-import { attemptEndedSignal, cancelJobSignal, dequeueSignal, enqueueUpdate, jobFinishedSignal, snapshotQuery } from './definitions';
+import {
+  attemptEndedSignal,
+  cancelJobSignal,
+  dequeueSignal,
+  enqueueUpdate,
+  jobFinishedSignal,
+  snapshotQuery,
+  targetPushedSignal,
+} from './definitions';
 import type { mergeJobWorkflow } from './mergeJob';
 import { mergeQueueWorkflowV1 } from './v1/mergeQueue';
 import type { QueueEntry as QueueEntryV1 } from './v1/definitions';
@@ -111,6 +119,8 @@ async function runQueue(input: MergeQueueInput): Promise<void> {
     pending.push(...machine.apply({ kind: 'job-finished', iid, attempt, outcome }).commands);
   });
   setHandler(snapshotQuery, () => machine.snapshot());
+  // Each job rebases onto the target's head and checks it again before merging: a push is no news.
+  setHandler(targetPushedSignal, () => undefined);
 
   const jobId = (iid: number, attemptKey: string): string =>
     mergeJobWorkflowId({ forge: input.forge, project, iid }, attemptKey);

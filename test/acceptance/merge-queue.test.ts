@@ -100,9 +100,11 @@ describe('1. every marge-bot option, with the same names, meaning and defaults',
     }
   });
 
-  test('batch is accepted, with an explanation that batches come with merge trains', () => {
-    const loaded = loadConfig({ argv: ['--batch'], env: {} });
-    expect(loaded.warnings.join('\n')).toMatch(/batch.*merge trains/s);
+  test('marge-bot\'s --batch turns on batch mode (see trains.test.ts), and its batch-only options say why they do nothing', () => {
+    const loaded = loadConfig({ argv: ['--batch', '--use-merge-commit-batches'], env: {} });
+    expect(loaded.config.queueMode).toBe('batch');
+    expect(loaded.warnings.join('\n')).toMatch(/use-merge-commit-batches.*no effect/s);
+    expect(loaded.warnings.join('\n')).not.toMatch(/^batch /m);
   });
 });
 

@@ -81,6 +81,13 @@ const pipelineHook = z.object({
     .optional(),
 });
 
+const pushHook = z.object({
+  object_kind: z.literal('push'),
+  project,
+  ref: z.string().min(1),
+  after: z.string().min(1),
+});
+
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   const path = issue.path.length ? issue.path.join('.') : '(body)';
@@ -152,6 +159,23 @@ export function normaliseGitLabHook(eventName: string, body: unknown, eventId: s
           sha: a.sha,
           status: a.status as PipelineStatus,
           url: a.url ?? (d.project.web_url ? `${d.project.web_url}/-/pipelines/${a.id}` : ''),
+        },
+      };
+    }
+    case 'Push Hook': {
+      const parsed = pushHook.safeParse(body);
+      if (!parsed.success) return { kind: 'invalid', reason: firstIssue(parsed.error) };
+      const d = parsed.data;
+      if (!d.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `a push to ${d.ref}, not to a branch` };
+      return {
+        kind: 'event',
+        event: {
+          kind: 'branch-pushed',
+          eventId,
+          forge: 'gitlab',
+          project: d.project.path_with_namespace,
+          branch: d.ref.slice('refs/heads/'.length),
+          sha: d.after,
         },
       };
     }

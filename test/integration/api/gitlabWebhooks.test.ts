@@ -110,9 +110,9 @@ test('a hook without X-Gitlab-Event gets 400', async () => {
 });
 
 test('events Shepherd does not use answer 202 "ignored" and start nothing', async () => {
-  const res = await post('Push Hook', fixture('gitlab/push.json'));
+  const res = await post('Issue Hook', { object_kind: 'issue' });
   expect(res.status).toBe(202);
-  expect(await res.json()).toEqual({ status: 'ignored', reason: 'Shepherd does not use "Push Hook" events' });
+  expect(await res.json()).toEqual({ status: 'ignored', reason: 'Shepherd does not use "Issue Hook" events' });
   expect(sink.delivered).toEqual([]);
 });
 

@@ -69,10 +69,20 @@ test('a pipeline hook names the merge request and target branch it ran for', () 
   });
 });
 
-test('events Shepherd does not use are ignored', () => {
+test('a push to a branch: which branch of which project moved, and where to', () => {
   expect(normaliseGitLabHook('Push Hook', fixture('gitlab/push.json'), 'p')).toEqual({
+    kind: 'event',
+    event: { kind: 'branch-pushed', eventId: 'p', forge: 'gitlab', project: 'group/app', branch: 'main', sha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7' },
+  });
+  const tag = { ...fixture<Record<string, unknown>>('gitlab/push.json'), ref: 'refs/tags/v1.0' };
+  expect(normaliseGitLabHook('Push Hook', tag, 'p')).toEqual({ kind: 'ignored', reason: 'a push to refs/tags/v1.0, not to a branch' });
+  expect(normaliseGitLabHook('Push Hook', { ...tag, ref: undefined }, 'p')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('ref') });
+});
+
+test('events Shepherd does not use are ignored', () => {
+  expect(normaliseGitLabHook('Issue Hook', { object_kind: 'issue' }, 'p')).toEqual({
     kind: 'ignored',
-    reason: 'Shepherd does not use "Push Hook" events',
+    reason: 'Shepherd does not use "Issue Hook" events',
   });
 });
 
