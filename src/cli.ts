@@ -11,7 +11,7 @@ import { temporalEventSink } from './api/temporalEventSink';
 import { ConfigError, describeConfig, loadConfig, optionHelp, type ShepherdConfig } from './config';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { registerSearchAttributes } from './temporal/searchAttributes';
-import { checkForgePermissions, startMergeRequestPolling, startWorker, type RunningWorker } from './worker';
+import { checkForgePermissions, queueModeWarnings, startMergeRequestPolling, startWorker, type RunningWorker } from './worker';
 
 const USAGE = `Usage: shepherd <command> [options]
 
@@ -104,6 +104,7 @@ export async function startShepherd(config: ShepherdConfig, parts: { api: boolea
     }
     if (parts.worker) {
       await checkForgePermissions(config);
+      for (const warning of await queueModeWarnings(config)) log(`warning: ${warning}`);
       worker = await startWorker({ config, address });
       if (!devServer) {
         // An existing cluster may not know Shepherd's search attributes yet; without them every

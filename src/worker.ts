@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type MergeQueueSettings } from './activities';
 import { queueSettingsFor } from './config/queueSettings';
+import { cannotLandMessage } from './domain/comments';
 import type { ShepherdConfig } from './config';
 import type { ForgeKind } from './domain/types';
 import { mergeRequestPollWorkflowId } from './domain/workflowIds';
@@ -117,6 +118,27 @@ export async function startMergeRequestPolling(client: Client, config: ShepherdC
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
   }
+}
+
+/**
+ * Batch and train queues land by pushing the tested commit to the target branch: say at start-up
+ * which of the bot's projects have such a queue on their default branch where the bot may not
+ * push, and what to change. Warnings, not errors: the rights may be granted later, and until
+ * then each merge request of such a queue is refused with the same explanation.
+ */
+export async function queueModeWarnings(config: ShepherdConfig): Promise<string[]> {
+  const gitlab = configuredForges(config).gitlab;
+  if (!gitlab) return [];
+  const everySerial = config.queueMode === 'serial' && config.queueOverrides.every((r) => r.settings.mode === undefined || r.settings.mode === 'serial');
+  if (everySerial) return [];
+  const bot = await gitlab.currentUser();
+  const warnings: string[] = [];
+  for (const { path: project, defaultBranch } of await gitlab.projectsOfBot()) {
+    const { mode } = queueSettingsFor(config, project, defaultBranch);
+    if (mode === 'serial' || (await gitlab.mayPush(project, bot.username, defaultBranch))) continue;
+    warnings.push(cannotLandMessage(project, defaultBranch, mode, bot.username));
+  }
+  return warnings;
 }
 
 export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningWorker> {

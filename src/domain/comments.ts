@@ -204,3 +204,12 @@ export function landedComment(targetBranch: string, sha: string, with_: number[]
   const others = with_.length > 0 ? `, together with ${with_.map((i) => `!${i}`).join(', ')}` : '';
   return `Merged into \`${targetBranch}\` (${sha.slice(0, 12)})${others}, after CI passed on exactly that commit.`;
 }
+
+/** The bot may not push to the target: a batch or train cannot land there. For start-up and for MRs. */
+export function cannotLandMessage(project: string, targetBranch: string, mode: string, botUsername: string): string {
+  return `${project}: the queue of \`${targetBranch}\` is in ${mode} mode, which lands each tested state by pushing it to \`${targetBranch}\`, but @${botUsername} may not push there. Give @${botUsername} the Maintainer role, or add it to "Allowed to push and merge" of \`${targetBranch}\` under Settings > Repository > Protected branches; or set \`queue-mode serial\` for it with \`queue-overrides\`.`;
+}
+
+export function cannotLandComment(targetBranch: string, mode: string, botUsername: string): string {
+  return `I couldn't merge this merge request: the queue of \`${targetBranch}\` is in ${mode} mode, which lands what CI tested by pushing it to \`${targetBranch}\` itself, and I may not push there. Whoever maintains this project can give @${botUsername} the Maintainer role or allow it to push to \`${targetBranch}\` (Settings > Repository > Protected branches); then ${REASSIGN}.`;
+}

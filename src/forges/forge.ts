@@ -106,6 +106,8 @@ export interface Forge {
    * lack some fields: `headPipeline` is null and `mergeError` null there; read the MR for them.
    */
   mergeRequestsAssignedTo(username: string): Promise<MergeRequest[]>;
+  /** The projects where the bot is a Developer or more, with their default branches. */
+  projectsOfBot(): Promise<Array<{ path: string; defaultBranch: string }>>;
   /** Open merge requests carrying this label in the projects where the bot is a Developer or more (list answers, as above). */
   mergeRequestsLabelled(label: string): Promise<MergeRequest[]>;
 }

@@ -652,13 +652,21 @@ export class GitLabForge implements Forge {
     return out;
   }
 
+  async projectsOfBot(): Promise<Array<{ path: string; defaultBranch: string }>> {
+    return (await this.listDeveloperProjects()).map((p) => ({ path: p.path_with_namespace, defaultBranch: p.default_branch ?? 'main' }));
+  }
+
   /** Ids of the projects where the bot itself is a Developer or more. */
   private async developerProjects(): Promise<Set<number>> {
+    return new Set((await this.listDeveloperProjects()).map((p) => p.id));
+  }
+
+  private async listDeveloperProjects(): Promise<Array<{ id: number; path_with_namespace: string; default_branch?: string }>> {
     const projects = await this.call('GET /projects the bot develops in', () =>
       this.api.Projects.all({ membership: true, minAccessLevel: 30, simple: true, perPage: this.perPage }),
     );
     for (const p of projects) this.projectPaths.set(p.id, p.path_with_namespace);
-    return new Set(projects.map((p) => p.id));
+    return projects;
   }
 
   private async fromList(list: Awaited<ReturnType<Gitlab['MergeRequests']['all']>>): Promise<MergeRequest[]> {

@@ -1,6 +1,7 @@
 import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { QueueStateResult } from '../activities/types';
 import {
+  cannotLandComment,
   forkInQueueStateComment,
   missingBranchComment,
   refusalComment,
@@ -111,6 +112,9 @@ export async function carWorkflow(input: CarInput): Promise<CarResult> {
     await train.retryPipeline({ forge: input.forge, project: input.project, pipelineId: input.retry.pipelineId });
   } else {
     showPhase('checking');
+    if (!input.probe && own.length > 0 && !(await train.mayLandDirectly({ forge: input.forge, project: input.project, targetBranch: input.targetBranch }))) {
+      return refuse(own[0], 'not-allowed', cannotLandComment(input.targetBranch, input.mode, settings.botUsername));
+    }
     const sources: Array<{ iid: number; branch: string; sha: string }> = [];
     for (const m of input.state) {
       if (cancelled) return end({ kind: 'cancelled' });

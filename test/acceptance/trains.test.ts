@@ -6,6 +6,7 @@ import type { FakePipeline } from '../fakes/gitlab';
 import type { Shepherd } from '../e2e/harness';
 import { mergeQueueWorkflowId } from '../../src/domain/workflowIds';
 import { snapshotQuery } from '../../src/temporal/messages';
+import { queueModeWarnings } from '../../src/worker';
 import { handedBack, merged, startShepherd } from './helpers';
 
 /** A tree with this text in a file under src/ fails CI: a bad merge request brings it. */
@@ -152,6 +153,29 @@ function landedSubjects(s: Shepherd, project: string, before: string): string[] 
     .split('\n')
     .filter(Boolean);
 }
+
+describe('a project not set up for landing tested states', () => {
+  let s: Shepherd;
+  beforeAll(async () => {
+    s = await startShepherd({ env: { SHEPHERD_QUEUE_MODE: 'train' } });
+  });
+  afterAll(() => s.stop());
+
+  test('start-up names the project and what to change; its merge requests are refused saying the same', async () => {
+    // The bot is only a Developer, and main lets Maintainers push: the bot may merge, not push.
+    const project = s.newProject('not-set-up', { members: { 'shepherd-bot': 'developer', alice: 'developer' } });
+    ciOnTree(s, project);
+
+    const warnings = await queueModeWarnings(s.config);
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${project}: the queue of \`main\` is in train mode.*may not push there.*Maintainer`))]);
+
+    const iid = await openChange(s, project, 'x1');
+    s.gitlab.assign(project, iid, ['shepherd-bot'], 'alice');
+    await handedBack(s, project, iid);
+    expect(await saidOn(s, project, iid, /may not push there/)).toMatch(/Protected branches/);
+    expect(statePipelines(s, project)).toEqual([]);
+  });
+});
 
 describe('train mode', () => {
   let s: Shepherd;
