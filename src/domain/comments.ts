@@ -200,9 +200,13 @@ export function forkInQueueStateComment(targetBranch: string, sourceProject: str
   return `I couldn't merge this merge request: its source branch lives in the fork \`${sourceProject}\`, and the queue of \`${targetBranch}\` (batch or train mode) lands merge requests by updating their source branches in this project. Push the branch to this project and open the merge request from there, or ask whoever runs Shepherd to set \`queue-mode serial\` for \`${targetBranch}\`; then ${REASSIGN}.`;
 }
 
-export function landedComment(targetBranch: string, sha: string, with_: number[]): string {
+export function landedComment(targetBranch: string, sha: string, with_: number[], overruledPipelineUrl?: string): string {
   const others = with_.length > 0 ? `, together with ${with_.map((i) => `!${i}`).join(', ')}` : '';
-  return `Merged into \`${targetBranch}\` (${sha.slice(0, 12)})${others}, after CI passed on exactly that commit.`;
+  const flaky =
+    overruledPipelineUrl === undefined
+      ? ''
+      : `\n\nIts own pipeline failed${overruledPipelineUrl ? ` (${overruledPipelineUrl})` : ''}, but the pipeline of a larger state that includes it passed, so I took that failure for a flaky one (train-optimistic). If the failure looks real, have a look at it.`;
+  return `Merged into \`${targetBranch}\` (${sha.slice(0, 12)})${others}, after CI passed on exactly that commit.${flaky}`;
 }
 
 /** The bot may not push to the target: a batch or train cannot land there. For start-up and for MRs. */

@@ -14,6 +14,8 @@ export interface LandMember {
   expectedSha: string;
   /** Its rebased head inside the tested state. */
   headInState: string;
+  /** Its own state's pipeline failed, and this larger state's pass is taken as the evidence (train-optimistic). */
+  overruledPipelineUrl?: string;
 }
 
 export interface LandInput {
@@ -100,6 +102,7 @@ export async function landWorkflow(input: LandInput): Promise<LandReport> {
         input.targetBranch,
         input.sha,
         input.members.map((x) => x.ref.iid).filter((iid) => iid !== m.ref.iid),
+        m.overruledPipelineUrl,
       ),
     });
   }

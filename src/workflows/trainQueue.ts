@@ -46,6 +46,8 @@ export interface CarRecord {
   built?: Extract<CarReport, { kind: 'built' }>;
   pipelineId?: number;
   pipelineUrl?: string;
+  /** How its last pipeline ended. */
+  passed?: boolean;
   conflictFiles?: string[];
   /** Its last run reported its end (or was cancelled): the periodic check leaves it alone. */
   over: boolean;
@@ -224,6 +226,7 @@ export async function runTrainQueue(input: TrainQueueInput, continued: (carried:
         rec.over = true;
         if (report.pipelineId !== undefined) rec.pipelineId = report.pipelineId;
         if (report.pipelineUrl !== undefined) rec.pipelineUrl = report.pipelineUrl;
+        rec.passed = report.passed;
         apply({ kind: 'pipeline-finished', at, car: carId, sha: report.sha, passed: report.passed });
         return;
       case 'cancelled': {
@@ -385,8 +388,11 @@ export async function runTrainQueue(input: TrainQueueInput, continued: (carried:
           const e = entries.get(iid);
           const source = built.sources.find((s) => s.iid === iid);
           const head = built.heads.find((h) => h.iid === iid);
+          // Its own car failed, but this larger state holding it passed (optimistic): it hears both.
+          const own = [...cars.values()].filter((r) => !r.probe && r.own.includes(iid) && r.id !== cmd.car).pop();
+          const overruled = own?.passed === false ? { overruledPipelineUrl: own.pipelineUrl ?? '' } : {};
           return e && source && head
-            ? [{ ref: e.ref, attemptKey: e.attemptKey, sourceBranch: source.branch, expectedSha: source.sha, headInState: head.sha }]
+            ? [{ ref: e.ref, attemptKey: e.attemptKey, sourceBranch: source.branch, expectedSha: source.sha, headInState: head.sha, ...overruled }]
             : [];
         });
         lands.set(cmd.car, { car: cmd.car, sha: cmd.sha, iids: cmd.iids, over: false });

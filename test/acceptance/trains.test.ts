@@ -274,6 +274,26 @@ describe('train mode', () => {
     expect(s.botComments(project, iids[0]).map((n) => n.body).join('\n')).not.toMatch(/couldn't merge/);
   });
 
+  test('a failed entry whose larger state behind it passed lands with it (train-optimistic), and is told so', async () => {
+    const project = s.newProject('optimistic');
+    s.gitlab.setPipelinePolicy((p) => (p.ref.startsWith('shepherd/batch/') ? 'manual' : { status: 'success', afterMs: 100 }));
+    const repoDir = s.gitlab.project(project).repoDir;
+    const iids: number[] = [];
+    for (const name of ['o1', 'o2']) iids.push(await openChange(s, project, name));
+    await askInOrder(s, project, iids);
+    const [alone, both] = await s.eventually(
+      () => statePipelines(s, project).sort((a, b) => changesIn(repoDir, a.sha).length - changesIn(repoDir, b.sha).length),
+      (ps) => ps.length === 2,
+    );
+    s.gitlab.finishPipeline(project, both.id, 'success');
+    await s.eventually(() => s.client.workflow.getHandle(mergeQueueWorkflowId('gitlab', project, 'main')).query(snapshotQuery), (q) => q.train?.cars[1]?.status === 'passed');
+    s.gitlab.finishPipeline(project, alone.id, 'failed'); // a flaky failure: the larger state passed
+
+    for (const iid of iids) await merged(s, project, iid);
+    expect(s.gitlab.branchHead(project, 'main')).toBe(both.sha);
+    expect(await saidOn(s, project, iids[0], /Merged into/)).toMatch(new RegExp(`Its own pipeline failed \\(${alone.webUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\).*train-optimistic`, 's'));
+  });
+
   test('the worker killed with 3 pipelines in flight loses nothing and lands nothing untested', async () => {
     const project = s.newProject('killed');
     s.gitlab.setPipelinePolicy((p) => (p.ref.startsWith('shepherd/batch/') ? 'manual' : { status: 'success', afterMs: 100 }));
