@@ -22,6 +22,8 @@ export interface Scenario {
   sigma?: number;
   resubmitAfter?: number;
   maxResubmits?: number;
+  /** At most this many arrivals (the rest of the horizon then drains the queue). */
+  mergeRequests?: number;
 }
 
 export interface SimResult {
@@ -40,6 +42,8 @@ export interface SimResult {
   /** Every MR's end by the horizon: landings and final ejections, for cross-checks. */
   landings: number[];
   finalEjections: number[];
+  /** Every pipeline run as `<state>#<k>` (the k-th run on target + those MRs), in start order. */
+  runs: string[];
 }
 
 interface Mr {
@@ -114,8 +118,32 @@ class Agenda {
   }
 }
 
+/** The scenario's merge requests: when each first arrives (in T) and whether it is bad. */
+export function arrivalsOf(sc: Scenario): Array<{ iid: number; at: number; bad: boolean }> {
+  const out: Array<{ iid: number; at: number; bad: boolean }> = [];
+  let t = 0;
+  for (let iid = 1; iid <= (sc.mergeRequests ?? Infinity); iid++) {
+    t += -Math.log(Math.max(uniform(`${sc.seed}:gap:${iid}`), 1e-12)) / sc.lambda;
+    if (t >= sc.horizon) break;
+    out.push({ iid, at: t, bad: uniform(`${sc.seed}:bad:${iid}`) < sc.p });
+  }
+  return out;
+}
+
+/**
+ * The k-th pipeline run on the state `iids` (the target + these, in order): whether it passes and
+ * how long it takes, in T. Keyed by the state and k alone, so every strategy, and a real run of
+ * the queue driven by the same scenario, gets the same luck for the same state.
+ */
+export function pipelineRun(sc: Scenario, iids: readonly number[], k: number, isBad: (iid: number) => boolean): { passed: boolean; duration: number } {
+  const key = `${sc.seed}:state:${iids.join(',')}:${k}`;
+  const passed = !iids.some(isBad) && uniform(`${key}:flaky`) >= sc.flaky;
+  // A failing pipeline stops at its first failing job: somewhere in its run, not at the end.
+  const duration = lognormal(`${key}:dur`, sc.sigma ?? 0.3) * (passed ? 1 : uniform(`${key}:fails-at`));
+  return { passed, duration };
+}
+
 export function simulate(settings: TrainSettings, sc: Scenario): SimResult {
-  const sigma = sc.sigma ?? 0.3;
   const resubmitAfter = sc.resubmitAfter ?? 2;
   const maxResubmits = sc.maxResubmits ?? 3;
   const machine = new MergeTrainMachine(settings);
@@ -133,6 +161,7 @@ export function simulate(settings: TrainSettings, sc: Scenario): SimResult {
     ejections: 0,
     landings: [],
     finalEjections: [],
+    runs: [],
   };
   /** Running pipelines by car: when each started (for the CI time of a cancelled one). */
   const running = new Map<number, { started: number; token: number }>();
@@ -143,13 +172,10 @@ export function simulate(settings: TrainSettings, sc: Scenario): SimResult {
   let now = 0;
 
   // Arrivals, drawn up front from the seed alone: the same for every strategy.
-  let t = 0;
-  for (let iid = 1; ; iid++) {
-    t += -Math.log(Math.max(uniform(`${sc.seed}:gap:${iid}`), 1e-12)) / sc.lambda;
-    if (t >= sc.horizon) break;
-    const mr: Mr = { iid, arrival: t, bad: uniform(`${sc.seed}:bad:${iid}`) < sc.p, submissions: 0, ciFailures: 0 };
-    mrs.set(iid, mr);
-    agenda.add(t, () => submit(mr));
+  for (const a of arrivalsOf(sc)) {
+    const mr: Mr = { iid: a.iid, arrival: a.at, bad: a.bad, submissions: 0, ciFailures: 0 };
+    mrs.set(a.iid, mr);
+    agenda.add(a.at, () => submit(mr));
   }
 
   // Events the commands cause are applied after the commands of the event before, in order, as
@@ -174,10 +200,8 @@ export function simulate(settings: TrainSettings, sc: Scenario): SimResult {
     const state = iids.join(',');
     const k = (stateStarts.get(state) ?? 0) + 1;
     stateStarts.set(state, k);
-    const key = `${sc.seed}:state:${state}:${k}`;
-    const passed = !iids.some((iid) => mrs.get(iid)?.bad) && uniform(`${key}:flaky`) >= sc.flaky;
-    // A failing pipeline stops at its first failing job: somewhere in its run, not at the end.
-    const duration = lognormal(`${key}:dur`, sigma) * (passed ? 1 : uniform(`${key}:fails-at`));
+    const { passed, duration } = pipelineRun(sc, iids, k, (iid) => mrs.get(iid)?.bad === true);
+    result.runs.push(`${state}#${k}`);
     const mine = ++token;
     result.ciRuns++;
     running.set(car, { started: now, token: mine });

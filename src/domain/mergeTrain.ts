@@ -55,6 +55,12 @@ export interface TrainEntry {
   /** Cleared by a passing probe: rides the train like an entry with no failures. */
   cleared: boolean;
   enqueuedAt: number;
+  /**
+   * When it first left the line for a car or a probe. Entries sent back (a restart, a car set
+   * aside and sent back, a cleared probe) wait again in this order, ahead of those that have not
+   * had their turn, so nobody overtakes an entry that was ahead of it in the train.
+   */
+  turn?: number;
 }
 
 export type CarStatus = 'building' | 'testing' | 'passed' | 'failed' | 'landing';
@@ -141,6 +147,7 @@ export class MergeTrainMachine {
   private nextCarId: number;
   private windowSize: number;
   private failureRate: number;
+  private nextTurn: number;
   private readonly s: Required<TrainSettings>;
 
   constructor(settings: TrainSettings, carried?: TrainSnapshot) {
@@ -154,6 +161,8 @@ export class MergeTrainMachine {
     this.nextCarId = carried?.nextCarId ?? 1;
     this.windowSize = carried?.windowSize ?? this.maxWindow();
     this.failureRate = carried?.failureRate ?? 0.1;
+    const turns = [...this.waiting, ...this.riding.values()].map((e) => e.turn ?? 0);
+    this.nextTurn = Math.max(0, ...turns) + 1;
   }
 
   snapshot(): TrainSnapshot {
@@ -480,7 +489,7 @@ export class MergeTrainMachine {
       const next = this.waiting[0];
       if (this.useProbes() && next.failedBefore > 0 && !next.cleared) {
         this.waiting.shift();
-        this.riding.set(next.iid, next);
+        this.board(next);
         this.startProbe([next.iid], out);
         continue;
       }
@@ -498,7 +507,7 @@ export class MergeTrainMachine {
         take.push(this.waiting.shift() as TrainEntry);
       }
       if (take.length === 0) continue;
-      for (const e of take) this.riding.set(e.iid, e);
+      for (const e of take) this.board(e);
       const car = this.newCar(take.map((e) => e.iid), false);
       this.cars.push(car);
       out.push({ kind: 'build', car: car.id, iids: this.stateOf(car), probe: false });
@@ -522,14 +531,23 @@ export class MergeTrainMachine {
     for (const iid of back.reverse()) this.unride(iid, false, true);
   }
 
-  /** An entry leaves its car or probe and waits again (at the front when it had its turn). */
+  /** An entry leaves the line for a car or a probe. */
+  private board(e: TrainEntry): void {
+    e.turn ??= this.nextTurn++;
+    this.riding.set(e.iid, e);
+  }
+
+  /** An entry leaves its car or probe and waits again (`front`: in the order of its turn, ahead of those that have not had one). */
   private unride(iid: number, cleared: boolean, front = true): void {
     const e = this.riding.get(iid);
     if (!e) return;
     this.riding.delete(iid);
     if (cleared) e.cleared = true;
-    if (front) this.waiting.unshift(e);
-    else this.insertWaiting(e);
+    if (!front) return this.insertWaiting(e);
+    const turn = e.turn ?? 0;
+    const index = this.waiting.findIndex((x) => x.turn === undefined || x.turn > turn);
+    if (index < 0) this.waiting.push(e);
+    else this.waiting.splice(index, 0, e);
   }
 
   private eject(iid: number, reason: EjectReason, car: number, out: TrainCommand[]): void {

@@ -8,6 +8,11 @@ export interface TrainCarView {
   iids: number[];
   /** Everything its commit contains: the target + these, in order. */
   state: number[];
+  /**
+   * What its commit was built with, on top of the target as it was then: `state` plus any cars
+   * ahead that have landed since (their pipeline tested them too).
+   */
+  tested: number[];
   status: CarStatus;
   probe: boolean;
   sha?: string;
@@ -31,7 +36,10 @@ export interface TrainView {
   window: number;
 }
 
-export function trainView(s: TrainSnapshot, extra: { mode: QueueMode; pipelines: ReadonlyMap<number, string | undefined> }): TrainView {
+export function trainView(
+  s: TrainSnapshot,
+  extra: { mode: QueueMode; pipelines: ReadonlyMap<number, string | undefined>; tested?: ReadonlyMap<number, readonly number[]> },
+): TrainView {
   let stacked: number[] = [];
   const view = (c: TrainSnapshot['cars'][number], state: number[]): TrainCarView => {
     const url = extra.pipelines.get(c.id);
@@ -39,6 +47,7 @@ export function trainView(s: TrainSnapshot, extra: { mode: QueueMode; pipelines:
       id: c.id,
       iids: [...c.iids],
       state,
+      tested: [...(extra.tested?.get(c.id) ?? state)],
       status: c.status,
       probe: c.probe,
       ...(c.sha ? { sha: c.sha } : {}),

@@ -192,6 +192,7 @@ export async function runTrainQueue(input: TrainQueueInput, continued: (carried:
     const view = trainView(machine.snapshot(), {
       mode: input.train.mode,
       pipelines: new Map([...cars.values()].map((r) => [r.id, r.pipelineUrl])),
+      tested: new Map([...cars.values()].map((r) => [r.id, r.iids])),
     });
     const riding = new Set(view.cars.flatMap((x) => x.iids).concat(view.probes.flatMap((x) => x.iids)));
     const listed: QueueEntryState[] = [...entries.values()].map((e) => ({
