@@ -4,7 +4,7 @@ import { guarded, type ActivityDeps, type Forges } from './deps';
 import type { GitActivities, RebaseResult, TrailerPlan } from './types';
 
 /** Deterministic, so a retried rebase computes the same commits as the try that pushed. */
-function messageRewriter(plan: TrailerPlan | undefined): ((message: string, index: number, total: number) => string) | undefined {
+export function messageRewriter(plan: TrailerPlan | undefined): ((message: string, index: number, total: number) => string) | undefined {
   if (!plan) return undefined;
   return (message, index, total) => {
     const trailers: Record<string, string[]> = {};

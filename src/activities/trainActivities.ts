@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { guarded, type ActivityDeps, type Forges } from './deps';
+import { messageRewriter } from './gitActivities';
 import type { TrainActivities } from './types';
 
 /**
@@ -14,7 +15,14 @@ export function createTrainActivities(deps: ActivityDeps, forges: Forges): Train
         const ctx = Context.current();
         const remoteUrl = await deps.authenticatedCloneUrl(forge, project);
         return deps.git.buildQueueState(
-          { projectKey: projectKey(forge, project), remoteUrl, targetBranch, stateBranch, baseSha, mergeRequests },
+          {
+            projectKey: projectKey(forge, project),
+            remoteUrl,
+            targetBranch,
+            stateBranch,
+            baseSha,
+            mergeRequests: mergeRequests.map((m) => ({ iid: m.iid, expectedSourceSha: m.expectedSourceSha, rewriteMessage: messageRewriter(m.trailers) })),
+          },
           () => ctx.heartbeat(),
         );
       }),

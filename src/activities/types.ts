@@ -154,6 +154,8 @@ export interface QueueActivities {
 export interface StateMember {
   iid: number;
   expectedSourceSha: string;
+  /** Trailers for its commits in the state, as in serial mode: the tested commits are the ones that land. */
+  trailers?: TrailerPlan;
 }
 
 export type QueueStateResult =

@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { MergeRequestWorkflowEvent, PipelineEvent } from '../domain/events';
 import type { JobOutcome } from '../domain/jobOutcome';
 import type { EnqueueAnswer, QueueEntryRequest, QueueSnapshot } from '../domain/mergeQueueMachine';
+import type { TrailerPlan } from '../activities/types';
 import type { MergeRequestRef } from '../domain/types';
 
 // Signals, updates and queries: the only ways in and out of the workflows besides their input.
@@ -62,7 +63,7 @@ export type CarReport =
       /** Each MR's rebased head inside the state, in order. */
       heads: Array<{ iid: number; sha: string }>;
       /** Each MR's source branch and the head the state was built from (what landing leases on). */
-      sources: Array<{ iid: number; branch: string; sha: string }>;
+      sources: Array<{ iid: number; branch: string; sha: string; trailers?: TrailerPlan }>;
     }
   /** One of the car's own MRs may not ride (draft, approvals, fork...): commented and handed back. */
   | { kind: 'refused'; iid: number; outcome: JobOutcome }

@@ -1,5 +1,5 @@
 import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
-import type { QueueStateResult } from '../activities/types';
+import type { QueueStateResult, TrailerPlan } from '../activities/types';
 import {
   cannotLandComment,
   forkInQueueStateComment,
@@ -18,13 +18,14 @@ import { HEAD_SHA } from '../temporal/searchAttributes';
 import { forge, train } from './activities';
 import { cancelJobSignal, carReportSignal, pipelineSignal, type CarReport } from './definitions';
 import { showPhase } from './phase';
+import { trailerPlan } from './trailerPlan';
 
 export interface CarMember {
   ref: MergeRequestRef;
   attemptKey: string;
   trigger: MergeTrigger;
   /** Its source branch and head as an earlier car read them: the whole train builds on the same heads. */
-  pinned?: { branch: string; sha: string };
+  pinned?: { branch: string; sha: string; trailers?: TrailerPlan };
 }
 
 export interface CarInput {
@@ -115,11 +116,11 @@ export async function carWorkflow(input: CarInput): Promise<CarResult> {
     if (!input.probe && own.length > 0 && !(await train.mayLandDirectly({ forge: input.forge, project: input.project, targetBranch: input.targetBranch }))) {
       return refuse(own[0], 'not-allowed', cannotLandComment(input.targetBranch, input.mode, settings.botUsername));
     }
-    const sources: Array<{ iid: number; branch: string; sha: string }> = [];
+    const sources: Array<{ iid: number; branch: string; sha: string; trailers?: TrailerPlan }> = [];
     for (const m of input.state) {
       if (cancelled) return end({ kind: 'cancelled' });
       if (m.pinned && !input.own.includes(m.ref.iid)) {
-        sources.push({ iid: m.ref.iid, branch: m.pinned.branch, sha: m.pinned.sha });
+        sources.push({ iid: m.ref.iid, branch: m.pinned.branch, sha: m.pinned.sha, ...(m.pinned.trailers ? { trailers: m.pinned.trailers } : {}) });
         continue;
       }
       const { mr, approvals } = await forge.loadMergeRequest(m.ref);
@@ -129,7 +130,8 @@ export async function carWorkflow(input: CarInput): Promise<CarResult> {
       if (mr.sourceProject !== input.project) return refuse(m, 'fork-not-writable', forkInQueueStateComment(input.targetBranch, mr.sourceProject));
       if (mr.squash) return refuse(m, 'not-mergeable', squashInQueueStateComment(input.targetBranch));
       if (m.pinned && m.pinned.sha !== mr.headSha) return refuse(m, 'source-pushed', sourcePushedComment());
-      sources.push({ iid: m.ref.iid, branch: mr.sourceBranch, sha: mr.headSha });
+      const trailers = trailerPlan(settings, mr.webUrl, approvals.approvedBy);
+      sources.push({ iid: m.ref.iid, branch: mr.sourceBranch, sha: mr.headSha, ...(trailers ? { trailers } : {}) });
     }
     if (cancelled) return end({ kind: 'cancelled' });
     showPhase('rebasing');
@@ -139,7 +141,7 @@ export async function carWorkflow(input: CarInput): Promise<CarResult> {
       targetBranch: input.targetBranch,
       stateBranch: stateBranchOf(input.targetBranch, input.life, input.car),
       ...(input.baseSha ? { baseSha: input.baseSha } : {}),
-      mergeRequests: sources.map((s) => ({ iid: s.iid, expectedSourceSha: s.sha })),
+      mergeRequests: sources.map((s) => ({ iid: s.iid, expectedSourceSha: s.sha, ...(s.trailers ? { trailers: s.trailers } : {}) })),
     });
     switch (state.kind) {
       case 'conflict': {

@@ -8,7 +8,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LoadedMergeRequest, RebaseResult, TrailerPlan, WorkerSettings } from '../activities/types';
+import type { LoadedMergeRequest, RebaseResult, WorkerSettings } from '../activities/types';
 import {
   ciCanceledComment,
   ciFailedComment,
@@ -33,12 +33,12 @@ import { parseEmbargo } from '../domain/embargo';
 import { isPipelineFinished, isPipelinePassed } from '../domain/events';
 import type { JobOutcome, RefusalReason } from '../domain/jobOutcome';
 import { checkReadiness, type MergeTrigger } from '../domain/readiness';
-import { partOfTrailer, reviewedByTrailers, testedByTrailer } from '../domain/trailers';
 import type { MergeRequest, MergeRequestRef, Pipeline } from '../domain/types';
 import { HEAD_SHA } from '../temporal/searchAttributes';
 import { forge, git } from './activities';
 import { attemptEndedSignal, cancelJobSignal, jobPhaseQuery, pipelineSignal, type JobPhase } from './definitions';
 import { showPhase } from './phase';
+import { trailerPlan } from './trailerPlan';
 import { mergeJobWorkflowV1 } from './v1/mergeJob';
 import { PATCH_ISSUE_6 } from './versions';
 
@@ -159,7 +159,7 @@ async function runJob(input: MergeJobInput): Promise<JobOutcome> {
           expectedSourceSha: mr.headSha,
           ...(mr.sourceProject !== ref.project ? { sourceProject: mr.sourceProject } : {}),
           strategy: settings.useMergeStrategy ? 'merge' : 'rebase',
-          trailers: trailerPlan(settings, mr.webUrl, approvals.approvedBy),
+          trailers: settings.rebaseRemotely ? undefined : trailerPlan(settings, mr.webUrl, approvals.approvedBy),
         });
     switch (rebased.kind) {
       case 'conflict':
@@ -284,15 +284,6 @@ async function runJob(input: MergeJobInput): Promise<JobOutcome> {
     enter('done');
     return { kind: 'merged', sha };
   }
-}
-
-function trailerPlan(settings: WorkerSettings, mrUrl: string, approvedBy: LoadedMergeRequest['approvals']['approvedBy']): TrailerPlan | undefined {
-  if (settings.rebaseRemotely) return undefined;
-  const plan: TrailerPlan = {};
-  if (settings.addReviewers && approvedBy.length > 0) plan.reviewedBy = reviewedByTrailers(approvedBy);
-  if (settings.addPartOf) plan.partOf = partOfTrailer(mrUrl);
-  if (settings.addTested) plan.testedBy = testedByTrailer(settings.botName, mrUrl);
-  return Object.keys(plan).length > 0 ? plan : undefined;
 }
 
 type CiResult = { kind: 'finished'; pipeline: Pipeline } | { kind: 'timeout'; last?: Pipeline } | { kind: 'cancelled' };

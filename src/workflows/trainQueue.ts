@@ -285,7 +285,7 @@ export async function runTrainQueue(input: TrainQueueInput, continued: (carried:
       .map((r) => r.built?.sources.find((s) => s.iid === iid))
       .filter((s) => s !== undefined)
       .pop();
-    return { ref: e.ref, attemptKey: e.attemptKey, trigger: e.trigger, ...(pin ? { pinned: { branch: pin.branch, sha: pin.sha } } : {}) };
+    return { ref: e.ref, attemptKey: e.attemptKey, trigger: e.trigger, ...(pin ? { pinned: { branch: pin.branch, sha: pin.sha, ...(pin.trailers ? { trailers: pin.trailers } : {}) } } : {}) };
   };
 
   const startCar = async (rec: CarRecord, retry?: { sha: string; run: number; of: number }): Promise<void> => {

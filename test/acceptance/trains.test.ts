@@ -87,7 +87,16 @@ describe('batch mode', () => {
   beforeAll(async () => {
     // A batch waits for all 4 (lost hooks are found by polling), so what it holds does not
     // depend on when hooks happen to arrive.
-    s = await startShepherd({ env: { SHEPHERD_QUEUE_MODE: 'batch', SHEPHERD_MAX_BATCH_SIZE: '4', SHEPHERD_BATCH_MIN_WAIT: '2min' } });
+    s = await startShepherd({
+      env: {
+        SHEPHERD_QUEUE_MODE: 'batch',
+        SHEPHERD_MAX_BATCH_SIZE: '4',
+        SHEPHERD_BATCH_MIN_WAIT: '2min',
+        SHEPHERD_ADD_REVIEWERS: 'true',
+        SHEPHERD_ADD_PART_OF: 'true',
+        SHEPHERD_ADD_TESTED: 'true',
+      },
+    });
   });
   afterAll(() => s.stop());
 
@@ -97,6 +106,7 @@ describe('batch mode', () => {
     const before = s.gitlab.branchHead(project, 'main') as string;
     const iids = [];
     for (const name of ['one', 'two', 'three', 'four']) iids.push(await openChange(s, project, name));
+    s.gitlab.approve(project, iids[1], 'bob');
     for (const iid of iids) s.gitlab.assign(project, iid, ['shepherd-bot'], 'alice');
 
     for (const iid of iids) await merged(s, project, iid);
@@ -111,6 +121,17 @@ describe('batch mode', () => {
       expect(said).toMatch(/in a batch together with/);
       expect(said).toContain(states[0].webUrl);
       expect(said).toMatch(/Merged into `main`/);
+    }
+    // The trailers of serial mode are in the tested commits, so in what landed.
+    const landed = s.gitlab.log(project, 'main').slice(0, 4).reverse();
+    expect(landed.map((c) => c.subject)).toEqual(['Change one', 'Change two', 'Change three', 'Change four']);
+    for (const [i, c] of landed.entries()) {
+      const url = s.gitlab.mergeRequest(project, iids[i]).webUrl;
+      const body = await s.gitlab.commitMessage(project, c.sha);
+      expect(body).toContain(`Part-of: <${url}>`);
+      expect(body).toContain(`Tested-by: Shepherd <${url}>`);
+      if (i === 1) expect(body).toContain('Reviewed-by: Bob Reviewer <bob@example.com>');
+      else expect(body).not.toContain('Reviewed-by');
     }
   });
 
