@@ -137,6 +137,8 @@ export async function runTrainQueue(input: TrainQueueInput, continued: (carried:
   const prune = (): void => {
     const snap = machine.snapshot();
     const held = new Set([...snap.cars, ...snap.probes, ...snap.aside.map((a) => a.car)].map((x) => x.id));
+    // A command still to be carried out may need its car's record (an ejection names its pipeline or files).
+    for (const c of pending) if ('car' in c) held.add(c.car);
     for (const [id, r] of cars) if (r.over && !held.has(id)) cars.delete(id);
   };
   const landingInFlight = (): boolean => [...lands.values()].some((l) => !l.over);
@@ -471,6 +473,7 @@ export async function runTrainQueue(input: TrainQueueInput, continued: (carried:
       while (pending.length > 0) await carryOut(pending.shift() as TrainCommand);
       await tellAll();
     }
+    prune();
     const idle = machine.isIdle() && entries.size === 0;
     const untilWake = wakeAt === undefined ? checkIntervalMs : Math.max(0, wakeAt - Date.now());
     const timeout = idle ? (input.idleMs ?? 60 * 60_000) : Math.min(checkIntervalMs, untilWake);

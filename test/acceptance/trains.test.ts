@@ -7,11 +7,23 @@ import type { Shepherd } from '../e2e/harness';
 import { mergeQueueWorkflowId } from '../../src/domain/workflowIds';
 import { snapshotQuery } from '../../src/temporal/messages';
 import { queueModeWarnings } from '../../src/worker';
-import { handedBack, merged, startShepherd } from './helpers';
+import { startShepherd } from './helpers';
 
 // A test waits on several pipelines, some of them one after another, on a machine that runs
 // other suites at the same time.
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
+
+// A lost hook is made up for by polling (pipelines every ci-poll-interval, merge requests every
+// 2 s), and a loaded machine is slow to rebase and push: waits here allow for both.
+const LOST_HOOK_MS = 150_000;
+
+function merged(s: Shepherd, project: string, iid: number) {
+  return s.waitForMergeRequest(project, iid, (m) => m.state === 'merged', LOST_HOOK_MS);
+}
+
+function handedBack(s: Shepherd, project: string, iid: number) {
+  return s.waitForMergeRequest(project, iid, (m) => !m.assignees.includes('shepherd-bot'), LOST_HOOK_MS);
+}
 
 /** A tree with this text in a file under src/ fails CI: a bad merge request brings it. */
 const BROKEN = 'BROKEN';
@@ -59,7 +71,7 @@ async function askInOrder(s: Shepherd, project: string, iids: number[]): Promise
     await s.eventually(
       () => queue.query(snapshotQuery).then((q) => q.entries.map((e) => e.ref.iid), () => [] as number[]),
       (queued) => queued.includes(iid),
-      60_000,
+      LOST_HOOK_MS,
     );
   }
 }
@@ -90,11 +102,13 @@ describe('batch mode', () => {
     s = await startShepherd({
       env: {
         SHEPHERD_QUEUE_MODE: 'batch',
+        SHEPHERD_CI_POLL_INTERVAL: '5s',
         SHEPHERD_MAX_BATCH_SIZE: '4',
         SHEPHERD_BATCH_MIN_WAIT: '2min',
         SHEPHERD_ADD_REVIEWERS: 'true',
         SHEPHERD_ADD_PART_OF: 'true',
         SHEPHERD_ADD_TESTED: 'true',
+        SHEPHERD_QUEUE_OVERRIDES: 'group/refusals batch-min-wait=0s max-batch-size=8',
       },
     });
   });
@@ -155,6 +169,47 @@ describe('batch mode', () => {
     const head = s.gitlab.branchHead(project, 'main') as string;
     expect(treeIsBroken(s.gitlab.project(project).repoDir, head)).toBe(false);
     expect(statePipelines(s, project).some((p) => p.sha === head && p.status === 'success')).toBe(true);
+  });
+
+  test('refusals are found before a batch runs and explained as in serial mode: a draft, a conflict while combining; the rest land together', async () => {
+    const project = s.newProject('refusals');
+    const repoDir = s.gitlab.project(project).repoDir;
+    s.gitlab.setPipelinePolicy((p) => (p.ref.startsWith('shepherd/batch/') ? 'manual' : { status: 'success', afterMs: 100 }));
+    const ok0 = await openChange(s, project, 'ok0');
+    await askInOrder(s, project, [ok0]);
+    // The first batch holds ok0 alone; the others gather behind it and form the next one.
+    const [first] = await s.eventually(() => statePipelines(s, project), (ps) => ps.length === 1);
+    await s.gitlab.commit(project, 'drafty', { files: { 'src/changes/drafty.txt': 'drafty\n' }, message: 'Change drafty', author: 'alice' });
+    const drafty = s.gitlab.createMergeRequest(project, { sourceBranch: 'drafty', title: 'Change drafty', author: 'alice', draft: true }).iid;
+    const clashes: number[] = [];
+    for (const name of ['clash1', 'clash2']) {
+      await s.gitlab.commit(project, name, {
+        files: { [`src/changes/${name}.txt`]: `${name}\n`, 'src/app.txt': `line 1\n${name}\nline 3\n` },
+        message: `Change ${name}`,
+        author: 'alice',
+      });
+      clashes.push(s.gitlab.createMergeRequest(project, { sourceBranch: name, title: `Change ${name}`, author: 'alice' }).iid);
+    }
+    const ok1 = await openChange(s, project, 'ok1');
+    await askInOrder(s, project, [drafty, ...clashes, ok1]);
+    ciOnTree(s, project);
+    s.gitlab.finishPipeline(project, first.id, 'success');
+
+    for (const iid of [ok0, clashes[0], ok1]) await merged(s, project, iid);
+    await handedBack(s, project, drafty);
+    await handedBack(s, project, clashes[1]);
+
+    expect(await saidOn(s, project, drafty, /draft/)).toMatch(/it is marked as draft\. Mark it as ready/);
+    const conflict = await saidOn(s, project, clashes[1], /conflicts with/);
+    expect(conflict).toMatch(/conflicts with `main`/);
+    expect(conflict).toContain('`src/app.txt`');
+    // Neither ever rode in a tested state; the two that could ride went together, in one pipeline.
+    const held = statePipelines(s, project).map((p) => ({ p, holds: changesIn(repoDir, p.sha) }));
+    expect(held.filter((t) => t.holds.includes('drafty') || t.holds.includes('clash2'))).toEqual([]);
+    const last = held.find((t) => t.p.sha === s.gitlab.branchHead(project, 'main'));
+    expect(last?.p.status).toBe('success');
+    expect(last?.holds).toEqual(['clash1', 'ok0', 'ok1']);
+    expect(s.gitlab.mergeRequest(project, drafty).state).toBe('opened');
   });
 });
 
