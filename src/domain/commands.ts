@@ -53,7 +53,7 @@ export function commandHelp(bot: string): string {
 }
 
 /** The comment's lines outside fenced code blocks and block quotes. */
-function commandableLines(body: string): string[] {
+export function commandableLines(body: string): string[] {
   const lines: string[] = [];
   let fence: string | undefined;
   for (const line of body.split(/\r?\n/)) {

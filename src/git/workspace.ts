@@ -16,6 +16,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BackportJob, validateBackportRequest, type BackportClone, type BackportOutcome, type BackportRequest } from './backport';
 import { formatCommit, parseCommit } from './commitObject';
 import { configHoldsCredentials, remoteAccess, type RemoteAccess } from './credentials';
 import { KeyedMutex } from './mutex';
@@ -24,6 +25,7 @@ import { GitRunner, GitWorkspaceError } from './runner';
 
 export { redactUrl } from './redact';
 export { GitWorkspaceError } from './runner';
+export type { BackportOutcome, BackportPick, BackportRequest, PickedCommit, SkippedCommit } from './backport';
 
 export interface GitWorkspaceOptions {
   /** One cached clone per project key below this. */
@@ -216,6 +218,19 @@ export class GitWorkspace {
     assertSha(req.sha, 'sha');
     assertSha(req.baseSha, 'baseSha');
     return this.inLockedClone(req, onProgress, (progress) => new LandJob(this.opts, progress, req));
+  }
+
+  /**
+   * Cherry-picks `picks` (with -x, in order) onto the destination on the backport branch and
+   * pushes it with a lease. Re-run or retried, it continues its own earlier work on the branch and
+   * never pushes over anyone else's (see backport.ts).
+   */
+  async backportAndPush(req: BackportRequest, onProgress?: () => void): Promise<BackportOutcome> {
+    assertBranchName(req.destinationBranch, 'destination');
+    assertBranchName(req.backportBranch, 'backport');
+    for (const pick of req.picks) assertSha(pick.sha, 'pick');
+    validateBackportRequest(req);
+    return this.inLockedClone(req, onProgress, (progress) => new BackportWork(this.opts, progress, req));
   }
 
   private inLockedClone<T>(
@@ -857,6 +872,45 @@ class LandJob extends CloneWork<LandOutcome> {
     if (!(await this.isAncestor(git, baseSha, sha))) return { kind: 'not-built-on-base' };
     if ((await this.pushTo(git, this.target, [`--force-with-lease=${ref}:${baseSha}`], [`${sha}:${ref}`])) === 'pushed') return { kind: 'landed' };
     return (await landedAlready()) ?? { kind: 'target-moved', actualSha: baseSha };
+  }
+}
+
+/** A backport in the clone: BackportJob (backport.ts) does the work through the clone's helpers. */
+class BackportWork extends CloneWork<BackportOutcome> {
+  constructor(
+    opts: GitWorkspaceOptions,
+    progress: () => void,
+    private readonly req: BackportRequest,
+  ) {
+    super(opts, progress, req.remoteUrl, secretsOf([req.remoteUrl]));
+  }
+
+  protected work(git: GitRunner): Promise<BackportOutcome> {
+    const remote = this.target;
+    const clone: BackportClone = {
+      git,
+      progress: this.progress,
+      fetch: () => this.fetch(git, remote),
+      remoteBranch: (branch) => this.resolve(git, `refs/remotes/${remote.name}/${branch}`),
+      fetchCommit: (sha) => this.fetchCommit(git, remote, sha),
+      conflictedFiles: () => this.conflictedFiles(git),
+      push: (options, refspecs) => this.pushTo(git, remote, options, refspecs),
+      beforePush: async () => {
+        await this.opts.beforePush?.();
+      },
+    };
+    return new BackportJob(clone, this.req).run();
+  }
+
+  /** Also forgets a cherry-pick a crashed run left in progress (the reset below drops its changes). */
+  protected override async cleanUp(git: GitRunner): Promise<void> {
+    const gitDir = path.join(git.dir, '.git');
+    if (exists(path.join(gitDir, 'CHERRY_PICK_HEAD')) || exists(path.join(gitDir, 'sequencer'))) {
+      await git.tryRun(['cherry-pick', '--quit']);
+      fs.rmSync(path.join(gitDir, 'CHERRY_PICK_HEAD'), { force: true });
+      fs.rmSync(path.join(gitDir, 'sequencer'), { recursive: true, force: true });
+    }
+    await super.cleanUp(git);
   }
 }
 
