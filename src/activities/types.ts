@@ -4,7 +4,9 @@ import type { JobOutcome } from '../domain/jobOutcome';
 import type { CarReport, LandReport } from '../temporal/messages';
 import type { MergeTrigger } from '../domain/readiness';
 import type { ScopeRules } from '../domain/scope';
-import type { Approvals, ForgeKind, MergeRequest, MergeRequestRef, MergeResult, Pipeline } from '../domain/types';
+import type { BackportPick } from '../domain/backportPicks';
+import type { Approvals, ForgeKind, LandedChanges, MergeRequest, MergeRequestRef, MergeRequestSummary, MergeResult, NewMergeRequest, Pipeline } from '../domain/types';
+import type { BackportOutcome } from '../git/backport';
 
 // The activity contract workflows see (they `import type` it), in small groups by what each
 // touches: the forge, git, and Temporal itself (the queue). Each group is proxied once, with its
@@ -206,4 +208,28 @@ export interface PollActivities {
    * (any more): the fallback for lost hooks. Answers when to look again (0: polling is off).
    */
   lookForLostRequests(args: { forge: ForgeKind }): Promise<{ listed: number; lookedAt: number; nextInMs: number }>;
+}
+
+/** Backports: what landed, the git work on the backport branch, and the MR it becomes. */
+export interface BackportActivities {
+  /** What landed when the MR was merged (so what to pick). */
+  landedChanges(args: { ref: MergeRequestRef }): Promise<LandedChanges>;
+  /** The branch's head, or null when the project has no such branch. */
+  branchHead(args: { forge: ForgeKind; project: string; branch: string }): Promise<string | null>;
+  /** Cherry-picks onto the backport branch and pushes it (see GitWorkspace.backportAndPush). */
+  backportAndPush(args: {
+    forge: ForgeKind;
+    project: string;
+    destination: string;
+    backportBranch: string;
+    picks: BackportPick[];
+    onConflict: 'stop' | 'commit-conflict';
+  }): Promise<BackportOutcome>;
+  /** MRs from the backport branch into the destination, any state, newest first. */
+  backportMergeRequests(args: { forge: ForgeKind; project: string; backportBranch: string; destination: string }): Promise<MergeRequestSummary[]>;
+  /**
+   * Opens the backport MR, or answers the one already open or merged between those branches (a
+   * retry after the forge opened it, or a run before this one): never a second MR.
+   */
+  openBackportMergeRequest(args: { forge: ForgeKind; project: string; mr: NewMergeRequest }): Promise<{ iid: number; webUrl: string; opened: boolean }>;
 }

@@ -138,3 +138,65 @@ export type MergeResult =
   | { kind: 'refused'; message: string }
   /** 404: the MR is gone, or already merged (a retried merge). */
   | { kind: 'not-found'; message: string };
+
+// --- backports -----------------------------------------------------------------------------
+
+/** One commit of a merge request: its SHA and the first line of its message. */
+export interface LandedCommit {
+  sha: string;
+  subject: string;
+}
+
+/**
+ * How a merged MR's changes reached its target branch, and so what a backport picks:
+ * - `merge-commit`: a merge commit landed them (merge methods "merge commit" and "merge commit
+ *   with semi-linear history", squashed or not). Pick `mergeCommitSha` with mainline 1: its first
+ *   parent is the target as it was, so that one pick carries exactly the MR's change.
+ * - `fast-forward`: the target was moved onto the MR's commits (fast-forward merge without
+ *   squash, or a push that merged it). Pick `commits`, oldest first.
+ * - `squash`: one squash commit was fast-forwarded onto the target. Pick `squashCommitSha`.
+ */
+export type LandingKind = 'merge-commit' | 'fast-forward' | 'squash';
+
+/** What landed on the target branch when an MR was merged (Forge.landedChanges). */
+export interface LandedChanges {
+  how: LandingKind;
+  /** The merge commit (two parents); null when none was made. */
+  mergeCommitSha: string | null;
+  /**
+   * The squash commit when the MR was squashed: with `squash`, the commit on the target; with
+   * `merge-commit`, the merge commit's second parent. Null when not squashed, and with `squash`
+   * only on forges too old to report it (then pick `commits`: together they hold the same change).
+   */
+  squashCommitSha: string | null;
+  /**
+   * The MR's own commits, oldest first. Without squash these are the commits as they are on the
+   * target branch: after a rebase the forge did while merging, the rebased ones, unless the forge
+   * does not say where they landed (then the MR's commits, which carry the same changes).
+   * Squashed, they are the MR's commits as reviewed, which are not on the target.
+   */
+  commits: LandedCommit[];
+  targetBranch: string;
+}
+
+/** An MR as a list shows it, enough to tell whether one already exists (Forge.mergeRequestsBetween). */
+export interface MergeRequestSummary {
+  iid: number;
+  webUrl: string;
+  state: MergeRequestState;
+  draft: boolean;
+}
+
+/** What Forge.openMergeRequest opens. */
+export interface NewMergeRequest {
+  sourceBranch: string;
+  targetBranch: string;
+  /** Without a draft prefix: `draft` adds the forge's own. */
+  title: string;
+  description: string;
+  /** Username; absent: nobody. */
+  assignee?: string;
+  /** Label titles; labels the project lacks are created by the forge. */
+  labels: string[];
+  draft: boolean;
+}

@@ -1,4 +1,14 @@
-import type { Approvals, MergeRequest, MergeResult, Note, Pipeline, UserRef } from '../domain/types';
+import type {
+  Approvals,
+  LandedChanges,
+  MergeRequest,
+  MergeRequestSummary,
+  MergeResult,
+  NewMergeRequest,
+  Note,
+  Pipeline,
+  UserRef,
+} from '../domain/types';
 
 /**
  * What Shepherd needs from a forge. Workflows and activities speak only these domain types;
@@ -110,6 +120,29 @@ export interface Forge {
   projectsOfBot(): Promise<Array<{ path: string; defaultBranch: string }>>;
   /** Open merge requests carrying this label in the projects where the bot is a Developer or more (list answers, as above). */
   mergeRequestsLabelled(label: string): Promise<MergeRequest[]>;
+
+  // --- backports -------------------------------------------------------------------------------
+  // Whether someone may ask for a backport is mayRequest (Developer or more).
+
+  /**
+   * What landed on the target branch when this MR was merged, read from what the forge recorded
+   * for the MR (not from the project's current merge method, which may have changed since); see
+   * LandingKind for what a backport picks in each case. ForgeError `invalid` when the MR is not
+   * merged; ForgeUnavailableError while the forge is still merging it (retry shortly).
+   */
+  landedChanges(project: string, iid: number): Promise<LandedChanges>;
+  /**
+   * Every MR of the project from `sourceBranch` (in the project itself, not a fork) into
+   * `targetBranch`, whatever its state, newest first.
+   */
+  mergeRequestsBetween(project: string, sourceBranch: string, targetBranch: string): Promise<MergeRequestSummary[]>;
+  /**
+   * Opens an MR from a branch of the project into another of its branches, as the bot. Callers
+   * look with mergeRequestsBetween first; one opened meanwhile is MergeRequestExistsError. An
+   * unknown assignee, a missing branch or the same branch on both sides are ForgeError `invalid`,
+   * forbidden when the bot may not open MRs there.
+   */
+  openMergeRequest(project: string, mr: NewMergeRequest): Promise<{ iid: number; webUrl: string }>;
 }
 
 /**
@@ -127,6 +160,21 @@ export class ForgeError extends Error {
   ) {
     super(message);
     this.name = 'ForgeError';
+  }
+}
+
+/**
+ * openMergeRequest found an open MR between the same branches already (GitLab's 409): for a caller
+ * that looked first, one opened meanwhile, so "already there" rather than a failure.
+ */
+export class MergeRequestExistsError extends ForgeError {
+  constructor(
+    message: string,
+    /** The open MR's iid when the forge named it. */
+    readonly existingIid: number | undefined,
+  ) {
+    super('invalid', message, 409);
+    this.name = 'MergeRequestExistsError';
   }
 }
 

@@ -20,17 +20,21 @@ import {
 } from '@gitbeaker/requester-utils';
 import type {
   Approvals,
+  LandedChanges,
+  LandedCommit,
   Mergeability,
   MergeRequest,
   MergeRequestState,
+  MergeRequestSummary,
   MergeResult,
+  NewMergeRequest,
   Note,
   NotMergeableReason,
   Pipeline,
   PipelineStatus,
   UserRef,
 } from '../domain/types';
-import { ForgeError, ForgeUnavailableError, type Forge } from './forge';
+import { ForgeError, ForgeUnavailableError, MergeRequestExistsError, type Forge } from './forge';
 
 export interface GitLabForgeOptions {
   /** e.g. https://gitlab.example.com — no /api/v4, no trailing slash needed. */
@@ -141,7 +145,9 @@ async function oneAttempt(endpoint: string, options?: Record<string, unknown>): 
         try {
           const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
           const detail = parsed.error ?? parsed.message ?? '';
-          description = typeof detail === 'string' ? detail : JSON.stringify(detail);
+          // Validation errors come as a list of sentences (`{"message":["..."]}`).
+          const sentences = Array.isArray(detail) && detail.every((d) => typeof d === 'string');
+          description = typeof detail === 'string' ? detail : sentences ? detail.join('; ') : JSON.stringify(detail);
         } catch {
           // keep the raw text
         }
@@ -265,6 +271,19 @@ type MergeState = Pick<MergeRequestSchema, 'state' | 'merge_status'> & {
 function isDraftMr(mr: MergeState): boolean {
   return mr.draft ?? mr.work_in_progress ?? false;
 }
+
+/** The title prefixes that make GitLab treat an MR as a draft (MergeRequest::DRAFT_REGEX). */
+const DRAFT_TITLE = /^\s*(\[draft\]|\(draft\)|draft:|draft\s-\s)/i;
+
+function toMrState(state: string): MergeRequestState {
+  return MR_STATES.has(state) ? (state as MergeRequestState) : 'closed';
+}
+
+/**
+ * gitbeaker types `state` without `all`, which GitLab's list endpoints accept (and default to);
+ * sent explicitly so that a changed default cannot hide closed and merged MRs.
+ */
+const ALL_STATES = 'all' as string as 'opened';
 
 /** `mergeability` from detailed_merge_status, or from merge_status on GitLab before 15.6. */
 function mergeabilityOf(mr: MergeState): Mergeability {
@@ -652,6 +671,120 @@ export class GitLabForge implements Forge {
     return out;
   }
 
+  // --- backports -----------------------------------------------------------------------------
+
+  /**
+   * Decided by what GitLab recorded for the MR, not by the project's merge_method (it may have
+   * changed since; the SHAs cannot): merge_commit_sha is set only when a merge commit was made
+   * (methods `merge` and `rebase_merge`, squashed or not), squash_commit_sha whenever it squashed.
+   * The commits come from GET .../commits (newest first there). When GitLab rebased them while
+   * merging, where they landed is known from the merge commit's second parent, and for a
+   * fast-forward only from merged_commit_sha where the answer has it; without it they are the
+   * MR's own commits, which carry the same changes.
+   */
+  async landedChanges(project: string, iid: number): Promise<LandedChanges> {
+    const mr = await this.rawMergeRequest(project, iid);
+    // GitLab locks an MR while it merges it: what lands is not known yet.
+    if (mr.state === 'locked') throw new ForgeUnavailableError(`GitLab is still merging ${project}!${iid}`);
+    if (mr.state !== 'merged') throw new ForgeError('invalid', `${project}!${iid} is ${mr.state}, not merged`);
+    const listed = await this.mergeRequestCommits(project, iid);
+    const targetBranch = mr.target_branch;
+    const mergeSha = mr.merge_commit_sha || null;
+    const squashSha = mr.squash_commit_sha || null;
+    // merged_commit_sha (the target head the merge left) is not in every GitLab's REST answer.
+    const mergedSha = stringField(mr, 'merged_commit_sha') ?? null;
+    // squash_on_merge (newer GitLab) also counts the project's "always"/"never" squash option.
+    const onMerge = (mr as { squash_on_merge?: unknown }).squash_on_merge;
+    const squashFlag = typeof onMerge === 'boolean' ? onMerge : mr.squash === true;
+    if (mergeSha) {
+      const parents = await this.commitParents(project, mergeSha);
+      if (parents.length >= 2) {
+        // Squashed, the merge's second parent is the squash commit (older GitLab did not record it).
+        const squashCommit = squashSha ?? (squashFlag && parents[1] !== mr.sha ? parents[1] : null);
+        const commits = squashCommit ? listed : await this.asOnTarget(project, parents[1], listed);
+        return { how: 'merge-commit', mergeCommitSha: mergeSha, squashCommitSha: squashCommit, commits, targetBranch };
+      }
+      // One parent: the MR was merged by a push that fast-forwarded the target onto its commits,
+      // and GitLab recorded the pushed commit that contains its head.
+      const commits = await this.asOnTarget(project, mergeSha, listed);
+      return { how: 'fast-forward', mergeCommitSha: null, squashCommitSha: null, commits, targetBranch };
+    }
+    if (squashSha || squashFlag) {
+      return { how: 'squash', mergeCommitSha: null, squashCommitSha: squashSha ?? mergedSha, commits: listed, targetBranch };
+    }
+    const commits = await this.asOnTarget(project, mergedSha ?? mr.sha, listed);
+    return { how: 'fast-forward', mergeCommitSha: null, squashCommitSha: null, commits, targetBranch };
+  }
+
+  /** The MR's commits, oldest first (GitLab lists them newest first). */
+  private async mergeRequestCommits(project: string, iid: number): Promise<LandedCommit[]> {
+    const list = await this.call(`GET ${project}!${iid} commits`, () =>
+      this.api.MergeRequests.allCommits(project, iid, { perPage: this.perPage }),
+    );
+    return list.map((c) => ({ sha: c.id, subject: c.title })).reverse();
+  }
+
+  /**
+   * The MR's commits as they are on the target: the first-parent chain ending at `tip`, matched
+   * to the MR's commits by subject from the newest. Needed when GitLab rebased while merging
+   * (its automatic rebase before merge), which rewrites the SHAs and drops commits whose change
+   * the target already had, and leaves the MR's own list as it was. The MR's list when `tip` is
+   * its head, or when nothing matches.
+   */
+  private async asOnTarget(project: string, tip: string, listed: LandedCommit[]): Promise<LandedCommit[]> {
+    if (listed.length === 0 || listed[listed.length - 1].sha === tip) return listed;
+    const found: LandedCommit[] = [];
+    let next: string | undefined = tip;
+    let j = listed.length - 1;
+    while (next !== undefined && j >= 0) {
+      const sha: string = next;
+      const c = await this.call(`GET ${project} commit ${sha}`, () => this.api.Commits.show(project, sha));
+      while (j >= 0 && listed[j].subject !== c.title) j--;
+      if (j < 0) break;
+      found.unshift({ sha: c.id, subject: c.title });
+      j--;
+      next = c.parent_ids?.[0];
+    }
+    return found.length > 0 ? found : listed;
+  }
+
+  async mergeRequestsBetween(project: string, sourceBranch: string, targetBranch: string): Promise<MergeRequestSummary[]> {
+    const list = await this.call(`GET ${project} merge requests ${sourceBranch} → ${targetBranch}`, () =>
+      this.api.MergeRequests.all({ projectId: project, sourceBranch, targetBranch, state: ALL_STATES, perPage: this.perPage }),
+    );
+    // source_branch matches forks' MRs too: a fork's branch of the same name is not ours.
+    return list
+      .filter((mr) => mr.source_project_id === mr.target_project_id)
+      .filter((mr) => mr.source_branch === sourceBranch && mr.target_branch === targetBranch)
+      .map((mr) => ({ iid: mr.iid, webUrl: mr.web_url, state: toMrState(mr.state), draft: isDraftMr(mr) }));
+  }
+
+  /**
+   * POST /projects/:id/merge_requests. Draft by the `Draft:` title prefix (GitLab derives draft
+   * from the title); labels comma-separated, created when the project lacks them; 409 with
+   * "Another open merge request already exists for this source branch: !N" for a duplicate.
+   */
+  async openMergeRequest(project: string, o: NewMergeRequest): Promise<{ iid: number; webUrl: string }> {
+    const what = `POST ${project} merge request ${o.sourceBranch} → ${o.targetBranch}`;
+    const assigneeId = o.assignee === undefined ? undefined : await this.userId(o.assignee);
+    const title = o.draft && !DRAFT_TITLE.test(o.title) ? `Draft: ${o.title}` : o.title;
+    try {
+      const mr = await this.api.MergeRequests.create(project, o.sourceBranch, o.targetBranch, title, {
+        description: o.description,
+        ...(assigneeId !== undefined ? { assigneeId } : {}),
+        ...(o.labels.length > 0 ? { labels: o.labels.join(',') } : {}),
+      });
+      return { iid: mr.iid, webUrl: mr.web_url };
+    } catch (e) {
+      if (statusOf(e) === 409) {
+        const message = describe(e);
+        const named = /!(\d+)/.exec(message);
+        throw new MergeRequestExistsError(`${what}: ${message}`, named ? Number(named[1]) : undefined);
+      }
+      throw mapError(e, what);
+    }
+  }
+
   async projectsOfBot(): Promise<Array<{ path: string; defaultBranch: string }>> {
     return (await this.listDeveloperProjects()).map((p) => ({ path: p.path_with_namespace, defaultBranch: p.default_branch ?? 'main' }));
   }
@@ -887,7 +1020,7 @@ export class GitLabForge implements Forge {
       iid: mr.iid,
       title: mr.title,
       webUrl: mr.web_url,
-      state: MR_STATES.has(mr.state) ? (mr.state as MergeRequestState) : 'closed',
+      state: toMrState(mr.state),
       draft: isDraftMr(mr),
       sourceBranch: mr.source_branch,
       targetBranch: mr.target_branch,

@@ -1,7 +1,7 @@
 // REST API v4: the endpoints a bot like Shepherd calls through @gitbeaker/rest, with GitLab's
 // status codes and `{ message }` / `{ error }` bodies.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { normalizeLabels, type Core } from './core';
+import { DuplicateMergeRequestError, normalizeLabels, type Core } from './core';
 import { commitInfo, listBranches, revParse } from './git';
 import { mergeMr, mergeView } from './merge';
 import { paginate } from './pagination';
@@ -305,10 +305,15 @@ export function apiRouter(core: Core): express.Router {
     const sourceBranch = required(req, 'source_branch');
     const targetBranch = required(req, 'target_branch');
     const title = required(req, 'title');
+    // The model's validations answer 422 with the message as a list (errors on branch_conflict
+    // and base), a duplicate open MR 409 (validate_branches), as GitLab's API does.
+    if (source === target && sourceBranch === targetBranch) {
+      throw new ApiError(422, "You can't use same project/branch for source and target", 'message', true);
+    }
     const head = await revParse(source.repoDir, `refs/heads/${sourceBranch}`);
-    if (!head) throw new ApiError(422, 'Source branch does not exist');
+    if (!head) throw new ApiError(422, `Source branch "${sourceBranch}" does not exist`, 'message', true);
     if (!(await revParse(target.repoDir, `refs/heads/${targetBranch}`)))
-      throw new ApiError(422, 'Target branch does not exist');
+      throw new ApiError(422, `Target branch "${targetBranch}" does not exist`, 'message', true);
     const assigneeIds =
       ints(req, 'assignee_ids') ?? (int(req, 'assignee_id') ? [int(req, 'assignee_id') as number] : []);
     core.rememberCommit(await commitInfo(source.repoDir, head));
@@ -328,9 +333,19 @@ export function apiRouter(core: Core): express.Router {
         labels: strs(req, 'labels') ?? [],
       });
     } catch (e) {
-      throw new ApiError(409, e instanceof Error ? e.message : String(e));
+      if (e instanceof DuplicateMergeRequestError) throw new ApiError(409, e.message, 'message', true);
+      throw e;
     }
     res.status(201).json(await mrJson(target, mr, userOf(res)));
+  });
+
+  // GET .../commits: the commits of the MR's latest diff, newest first (Entities::Commit), kept
+  // as they were once the MR is merged, also when the merge squashed or rebased them.
+  r.get('/projects/:id/merge_requests/:iid/commits', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const mr = loadMr(p, req);
+    const commits = await core.mrCommits(p, mr);
+    res.json(paginate(req, res, core.baseUrl, commits).map((c) => json.commit(core, p, c)));
   });
 
   r.get('/projects/:id/merge_requests/:iid', async (req, res) => {
@@ -603,7 +618,7 @@ export function apiRouter(core: Core): express.Router {
   r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     if (err instanceof ApiError) {
-      res.status(err.status).json({ [err.key]: err.message });
+      res.status(err.status).json(err.body());
       return;
     }
     // express.json() rejects malformed bodies with a status of its own.

@@ -67,6 +67,17 @@ const CANCELABLE_PIPELINE_STATUSES: ReadonlySet<FakePipelineStatus> = new Set<Fa
   'scheduled',
 ]);
 
+/**
+ * An open MR between the same branches exists (GitLab's MergeRequest#validate_branches, which
+ * the API answers with 409).
+ */
+export class DuplicateMergeRequestError extends Error {
+  constructor(readonly existingIid: number) {
+    super(`Another open merge request already exists for this source branch: !${existingIid}`);
+    this.name = 'DuplicateMergeRequestError';
+  }
+}
+
 /** GitLab's merge_error after a failed API rebase (MergeRequests::RebaseService::REBASE_ERROR). */
 export const REBASE_ERROR = 'Rebase failed: Rebase locally, resolve all conflicts, then push the branch.';
 
@@ -273,7 +284,7 @@ export class Core implements PayloadContext {
       }
       // From here on only state changes, synchronous git and queued hooks: nothing interleaves.
       this.hooks.enqueue('Push Hook', pushHook(this, p, c, commits, actor));
-      for (const mr of mergedManually) this.markMergedManually(p, mr, actor);
+      for (const mr of mergedManually) this.markMergedManually(p, mr, actor, c.before);
       if (c.after === ZERO_SHA) continue;
       const mrs = this.store.openMrsFromBranch(p.id, branch);
       for (const mr of mrs) {
@@ -298,9 +309,10 @@ export class Core implements PayloadContext {
     }
   }
 
-  private markMergedManually(p: ProjectRec, mr: MrRec, actor: UserRec): void {
+  private markMergedManually(p: ProjectRec, mr: MrRec, actor: UserRec, targetBefore: string): void {
     if (mr.state !== 'opened') return;
     const at = now();
+    mr.targetShaAtMerge = targetBefore === ZERO_SHA ? null : targetBefore;
     mr.state = 'merged';
     mr.mergedAt = at;
     mr.updatedAt = at;
@@ -471,8 +483,12 @@ export class Core implements PayloadContext {
     });
   }
 
-  /** GitLab rebases in the source project (the fork, for fork MRs) onto the target branch. */
-  private async rebase(p: ProjectRec, mr: MrRec, actor: UserRec): Promise<void> {
+  /**
+   * GitLab rebases in the source project (the fork, for fork MRs) onto the target branch; the
+   * source branch moves and the MR follows at once. Call under the target project's lock; a
+   * failure leaves the branch as it was and says why in merge_error.
+   */
+  async rebase(p: ProjectRec, mr: MrRec, actor: UserRec): Promise<void> {
     if (mr.state !== 'opened') return;
     const source = this.store.projects.get(mr.sourceProjectId) as ProjectRec;
     const ref = `refs/heads/${mr.sourceBranch}`;
@@ -507,6 +523,17 @@ export class Core implements PayloadContext {
       this.applyPendingUpdatesNow(mr);
     }
     mr.mergeError = null;
+  }
+
+  /**
+   * The MR's commits as GitLab's MR diff lists them (GET .../commits), newest first: those of the
+   * source head not in the target branch, or, once merged, not in the target as it was before.
+   */
+  async mrCommits(p: ProjectRec, mr: MrRec): Promise<CommitInfo[]> {
+    const base = mr.targetShaAtMerge ?? (await revParse(p.repoDir, `refs/heads/${mr.targetBranch}`));
+    const list = await commitsBetween(p.repoDir, mr.headSha, base ? [base] : [], 10_000, { topoOrder: true });
+    list.forEach((c) => this.rememberCommit(c));
+    return list;
   }
 
   // --- pipelines --------------------------------------------------------------------------
@@ -673,9 +700,7 @@ export class Core implements PayloadContext {
           m.sourceBranch === f.sourceBranch &&
           m.targetBranch === f.targetBranch,
       );
-    if (duplicate) {
-      throw new Error(`Another open merge request already exists for this source branch: !${duplicate.iid}`);
-    }
+    if (duplicate) throw new DuplicateMergeRequestError(duplicate.iid);
     const at = now();
     for (const title of normalizeLabels(f.labels)) this.store.label(p, title);
     const mr: MrRec = {
@@ -712,6 +737,7 @@ export class Core implements PayloadContext {
       mergeCommitSha: null,
       squashCommitSha: null,
       mergedCommitSha: null,
+      targetShaAtMerge: null,
     };
     this.writeMrHeadRef(p, mr, f.headSha);
     this.store.mrs.push(mr);

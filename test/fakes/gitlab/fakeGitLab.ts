@@ -16,12 +16,14 @@ import {
   commitInfoSync,
   deleteRef,
   initBareRepoSync,
+  isAncestor,
   logSync,
   prepareBareRepoSync,
   revParse,
   revParseSync,
   updateRef,
 } from './git';
+import { performMerge } from './merge';
 import { smartHttp } from './smartHttp';
 import { FakeSshServer } from './sshServer';
 import {
@@ -44,6 +46,7 @@ import {
   type CreateMergeRequestOptions,
   type FakeCommit,
   type FakeGitLabOptions,
+  type FakeMergeOptions,
   type FakeMergeRequest,
   type FakeNote,
   type FakePipeline,
@@ -52,6 +55,7 @@ import {
   type FakeUser,
   type HookDeliveryOptions,
   type MergeErrorStyle,
+  type MergeMethod,
   type PipelinePolicy,
   type ProjectSettings,
   type Role,
@@ -237,6 +241,7 @@ export class FakeGitLab {
       approvalsRequired: opts.approvalsRequired ?? 0,
       approvalRules: store.approvalRules(opts.approvalRules ?? []),
       mergeMethod: opts.mergeMethod ?? 'merge',
+      rebaseOnMerge: opts.rebaseOnMerge ?? false,
       protectedBranches: store.protectedBranchRules(opts.protectedBranches ?? [defaultBranch]),
       onlyAllowMergeIfPipelineSucceeds: opts.onlyAllowMergeIfPipelineSucceeds ?? true,
       allowMergeOnSkippedPipeline: opts.allowMergeOnSkippedPipeline ?? false,
@@ -351,6 +356,7 @@ export class FakeGitLab {
     if (settings.resetApprovalsOnPush !== undefined) p.resetApprovalsOnPush = settings.resetApprovalsOnPush;
     if (settings.approvalResetDelayMs !== undefined) p.approvalResetDelayMs = settings.approvalResetDelayMs;
     if (settings.mergeMethod !== undefined) p.mergeMethod = settings.mergeMethod;
+    if (settings.rebaseOnMerge !== undefined) p.rebaseOnMerge = settings.rebaseOnMerge;
     if (settings.onlyAllowMergeIfPipelineSucceeds !== undefined)
       p.onlyAllowMergeIfPipelineSucceeds = settings.onlyAllowMergeIfPipelineSucceeds;
     if (settings.onlyAllowMergeIfAllDiscussionsAreResolved !== undefined)
@@ -362,6 +368,11 @@ export class FakeGitLab {
     if (settings.pipelines !== undefined) p.pipelineMode = settings.pipelines;
     if (settings.visibility !== undefined) p.visibility = settings.visibility;
     if (settings.pushRule !== undefined) p.pushRule = settings.pushRule === null ? undefined : { ...settings.pushRule };
+  }
+
+  /** The project's merge method from now on (Settings > Merge requests), as setProjectOption does. */
+  setMergeMethod(projectPath: string, method: MergeMethod, opts: { rebaseOnMerge?: boolean } = {}): void {
+    this.setProjectOption(projectPath, { mergeMethod: method, ...opts });
   }
 
   /** Adds or changes a member's role. */
@@ -481,6 +492,62 @@ export class FakeGitLab {
       labels: o.labels ?? [],
     });
     return this.toMr(p, mr);
+  }
+
+  /**
+   * Merges the MR as `by` would with the Merge button, without the checks a person may skip or
+   * wait out (pipeline, approvals, threads, who may merge): the MR must be open, not a draft, and
+   * merge without conflicts. With `ff` or `rebase_merge` and a source behind its target, `by`
+   * first rebases it (the Rebase button: the source branch and the MR's commits become the
+   * rebased ones), then merges; a project with rebaseOnMerge rebases in the merge instead. What lands, the SHAs recorded and the hooks are those of a merge
+   * through the API (see performMerge). Throws when GitLab would not merge it.
+   */
+  async merge(projectPath: string, iid: number, opts: FakeMergeOptions): Promise<FakeMergeRequest> {
+    const { p, mr } = this.find(projectPath, iid);
+    const actor = this.core.store.requireUser(opts.by);
+    await this.core.flushMrUpdates(mr);
+    await this.core.withLock(p, async () => {
+      if (mr.state !== 'opened') throw new Error(`!${iid} is ${mr.state}`);
+      if (isDraftTitle(mr.title)) throw new Error(`!${iid} is a draft`);
+      const method = opts.method ?? p.mergeMethod;
+      const target = await revParse(p.repoDir, `refs/heads/${mr.targetBranch}`);
+      if (!target) throw new Error(`target branch ${mr.targetBranch} does not exist`);
+      // With rebaseOnMerge GitLab rebases while merging instead (performMerge).
+      if (method !== 'merge' && !p.rebaseOnMerge && !(await isAncestor(p.repoDir, target, mr.headSha))) {
+        await this.core.rebase(p, mr, actor);
+        if (mr.mergeError) throw new Error(`!${iid} could not be rebased: ${mr.mergeError}`);
+      }
+      const outcome = await performMerge(this.core, p, mr, actor, {
+        method,
+        squash: opts.squash,
+        removeSourceBranch: opts.removeSourceBranch,
+      });
+      // performMerge changed mr.state, which the narrowing above cannot know.
+      const state: string = mr.state;
+      if (!outcome.ok || state !== 'merged') {
+        throw new Error(`!${iid} was not merged: ${outcome.ok ? (mr.mergeError ?? 'unknown') : outcome.message}`);
+      }
+    });
+    return this.toMr(p, mr);
+  }
+
+  /**
+   * The MRs `author` opened, oldest first, in one project or in all: e.g. what the bot opened,
+   * with labels, assignees, draft and description as GitLab shows them.
+   */
+  mergeRequestsOpenedBy(author: string, projectPath?: string): FakeMergeRequest[] {
+    const user = this.core.store.requireUser(author);
+    const only = projectPath === undefined ? undefined : this.core.store.requireProject(projectPath);
+    return this.core.store.mrs
+      .filter((mr) => mr.authorId === user.id && (only === undefined || mr.projectId === only.id))
+      .sort((a, b) => a.id - b.id)
+      .map((mr) => this.toMr(this.core.store.projects.get(mr.projectId) as ProjectRec, mr));
+  }
+
+  /** The MR's commits as GET .../commits lists them: newest first. */
+  async mergeRequestCommits(projectPath: string, iid: number): Promise<FakeCommit[]> {
+    const { p, mr } = this.find(projectPath, iid);
+    return (await this.core.mrCommits(p, mr)).map((c) => ({ sha: c.sha, subject: c.title, parents: c.parents }));
   }
 
   /** Replaces the assignees, acting as `by` (default: the author). */
@@ -717,6 +784,7 @@ export class FakeGitLab {
       mergeError: mr.mergeError,
       squash: mr.squash,
       mergeCommitSha: mr.mergeCommitSha,
+      squashCommitSha: mr.squashCommitSha,
       mergedCommitSha: mr.mergedCommitSha,
       webUrl: mrWebUrl(this.url, p, mr.iid),
       createdAt: mr.createdAt,

@@ -378,10 +378,20 @@ export async function commitInfo(repo: string, rev: string): Promise<CommitInfo>
   return parseInfos(stdout)[0];
 }
 
-/** Commits reachable from `rev` but from none of `exclude`, newest first. */
-export async function commitsBetween(repo: string, rev: string, exclude: string[], max = 20): Promise<CommitInfo[]> {
+/**
+ * Commits reachable from `rev` but from none of `exclude`, newest first (by date; with
+ * `topoOrder`, children always before parents, which same-second commits need).
+ */
+export async function commitsBetween(
+  repo: string,
+  rev: string,
+  exclude: string[],
+  max = 20,
+  opts: { topoOrder?: boolean } = {},
+): Promise<CommitInfo[]> {
   const { stdout } = await git(repo, [
     'log',
+    ...(opts.topoOrder ? ['--topo-order'] : []),
     `--max-count=${max}`,
     `--format=${INFO_FORMAT}`,
     rev,

@@ -13,6 +13,7 @@ export type {
   CreateMergeRequestOptions,
   FakeCommit,
   FakeGitLabOptions,
+  FakeMergeOptions,
   FakeMergeRequest,
   FakeNote,
   FakePipeline,

@@ -8,6 +8,7 @@ import {
   isAncestor,
   mergeBase,
   mergeTree,
+  rebaseCommits,
   revParse,
   treeOf,
   updateRef,
@@ -15,13 +16,17 @@ import {
 import type { Core } from './core';
 import { BLOCKER_MESSAGE, blockingDiscussionsResolved, mayMergeInto, pushRuleViolation, stateBlocker } from './rules';
 import { now, ZERO_SHA, type MrRec, type ProjectRec, type UserRec } from './store';
+import type { MergeMethod } from './types';
 
 export interface GitMergeability {
   /** Undefined when the target branch is gone. */
   targetHead: string | undefined;
   baseSha: string | undefined;
   conflict: boolean;
-  /** Fast-forward/semi-linear project and the source does not contain the target head. */
+  /**
+   * Fast-forward/semi-linear project, the source does not contain the target head, and the
+   * project does not rebase on merge by itself: the merge is refused until someone rebases.
+   */
   needRebase: boolean;
 }
 
@@ -43,7 +48,12 @@ export async function gitMergeability(p: ProjectRec, mr: MrRec): Promise<GitMerg
     cache.set(key, hit);
   }
   const linear = p.mergeMethod === 'ff' || p.mergeMethod === 'rebase_merge';
-  return { targetHead, baseSha: hit.baseSha, conflict: hit.conflict, needRebase: linear && !hit.containsTarget };
+  return {
+    targetHead,
+    baseSha: hit.baseSha,
+    conflict: hit.conflict,
+    needRebase: linear && !hit.containsTarget && !p.rebaseOnMerge,
+  };
 }
 
 export interface MergeView {
@@ -86,6 +96,8 @@ export interface MergeParams {
   removeSourceBranch?: boolean;
   mergeCommitMessage?: string;
   squashCommitMessage?: string;
+  /** Instead of the project's merge method (the test helper's per-merge choice). */
+  method?: MergeMethod;
 }
 
 export type MergeOutcome =
@@ -154,8 +166,15 @@ function mergeFailed(core: Core, mr: MrRec, message: string, answer?: 200 | 422)
   return status === 200 ? { ok: true } : { ok: false, status: 422, message: CANNOT_BE_MERGED };
 }
 
-/** Writes the merge (or squash, or fast-forward) into the target branch of the bare repo. */
-async function performMerge(
+/**
+ * Writes the merge into the target branch of the bare repo, as GitLab's merge strategy does:
+ * squash first when squashing (one commit with the source's tree on the merge base); for `ff` and
+ * `rebase_merge` a source that does not contain the target (only possible with rebaseOnMerge)
+ * is rebased onto it on the side, the source branch untouched; then `ff` moves the target onto
+ * the result and the others make a merge commit. GitLab records merge_commit_sha only for a
+ * merge commit and squash_commit_sha (the squash as it landed) whenever it squashed.
+ */
+export async function performMerge(
   core: Core,
   p: ProjectRec,
   mr: MrRec,
@@ -166,6 +185,7 @@ async function performMerge(
   if (!git.targetHead) return mergeFailed(core, mr, 'Something went wrong during merge: the target branch is gone');
   const who = { name: actor.name, email: actor.email };
   const squash = params.squash ?? mr.squash;
+  const method = params.method ?? p.mergeMethod;
   const targetHead = git.targetHead;
   const headSha = mr.headSha;
   const squashMessage = params.squashCommitMessage ?? `${mr.title}\n`;
@@ -177,7 +197,7 @@ async function performMerge(
     const landing: Array<{ message: string }> = squash
       ? [{ message: squashMessage }]
       : await commitsBetween(p.repoDir, headSha, [targetHead], 1000);
-    if (p.mergeMethod !== 'ff') landing.push({ message: mergeMessage });
+    if (method !== 'ff') landing.push({ message: mergeMessage });
     const violation = pushRuleViolation(p, landing);
     if (violation) return mergeFailed(core, mr, violation);
   }
@@ -186,11 +206,21 @@ async function performMerge(
   let mergeCommit: string | null = null;
   if (squash) {
     // One commit with the source's final tree, on top of where the source left the target.
-    const parent = p.mergeMethod === 'ff' ? targetHead : (git.baseSha ?? targetHead);
+    const parent = git.baseSha ?? targetHead;
     squashSha = await commitTree(p.repoDir, await treeOf(p.repoDir, headSha), [parent], squashMessage, who);
   }
-  const incoming = squashSha ?? headSha;
-  if (p.mergeMethod === 'ff') {
+  let incoming = squashSha ?? headSha;
+  if (method !== 'merge' && !(await isAncestor(p.repoDir, targetHead, incoming))) {
+    // The target moved since the checks (a held merge): GitLab's merge strategy refuses then.
+    if (!p.rebaseOnMerge) {
+      return mergeFailed(core, mr, 'Only fast-forward merge is allowed for your project. Please update your source branch');
+    }
+    const rebased = await rebaseCommits(p.repoDir, incoming, targetHead, who);
+    if (!rebased.ok) return mergeFailed(core, mr, 'Rebase failed: the source branch could not be rebased onto the target');
+    incoming = rebased.sha;
+    if (squashSha) squashSha = rebased.sha;
+  }
+  if (method === 'ff') {
     newHead = incoming;
   } else {
     const tree = await mergeTree(p.repoDir, targetHead, incoming);
@@ -213,6 +243,7 @@ async function performMerge(
   mr.mergeCommitSha = mergeCommit;
   mr.squashCommitSha = squashSha;
   mr.mergedCommitSha = newHead;
+  mr.targetShaAtMerge = targetHead;
   mr.mergeError = null;
   core.mrHook(p, mr, actor, { action: 'merge' });
   const changes = [{ ref: `refs/heads/${mr.targetBranch}`, before: targetHead, after: newHead }];

@@ -8,8 +8,18 @@ export class ApiError extends Error {
     message: string,
     /** GitLab answers routing and validation errors with `error`, everything else with `message`. */
     readonly key: 'message' | 'error' = 'message',
+    /**
+     * The message as a one-element list: what GitLab sends for a model's validation errors
+     * (e.g. `{"message":["Another open merge request already exists ..."]}`).
+     */
+    readonly asList = false,
   ) {
     super(message);
+  }
+
+  /** The JSON body GitLab answers with. */
+  body(): Record<string, unknown> {
+    return { [this.key]: this.asList ? [this.message] : this.message };
   }
 }
 

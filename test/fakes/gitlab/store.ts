@@ -86,6 +86,8 @@ export interface ProjectRec {
   /** When non-empty, replaces approvalsRequired. */
   approvalRules: ApprovalRuleRec[];
   mergeMethod: MergeMethod;
+  /** GitLab's "automatic rebase before merge" (see AddProjectOptions.rebaseOnMerge). */
+  rebaseOnMerge: boolean;
   protectedBranches: ProtectedBranchRec[];
   onlyAllowMergeIfPipelineSucceeds: boolean;
   allowMergeOnSkippedPipeline: boolean;
@@ -168,6 +170,11 @@ export interface MrRec {
   mergeCommitSha: string | null;
   squashCommitSha: string | null;
   mergedCommitSha: string | null;
+  /**
+   * The target head the MR was merged onto; its commits (GET .../commits) are the source head's
+   * commits not in this one, as GitLab's last MR diff keeps them once the target contains them.
+   */
+  targetShaAtMerge: string | null;
 }
 
 export interface PipelineRec {

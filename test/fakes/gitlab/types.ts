@@ -218,6 +218,14 @@ export interface AddProjectOptions {
   /** Default 'merge'. */
   mergeMethod?: MergeMethod;
   /**
+   * GitLab's "automatic rebase before merge" for the `ff` and `rebase_merge` methods (GitLab 18.0
+   * behind the rebase_on_merge_automatic flag, on GitLab.com from 18.11, generally available in
+   * 19): an MR behind its target is not refused as needing a rebase; the merge rebases (squashes
+   * first, when squashing) on a ref of its own, leaves the source branch as it is, then merges. So
+   * the MR's commits (GET .../commits, `sha`) are not the ones on the target. Default false.
+   */
+  rebaseOnMerge?: boolean;
+  /**
    * Protected branch rules; a plain name means GitLab's defaults (maintainers push and merge, no
    * force-push). Deleting a protected branch over git is always refused. Default: [defaultBranch].
    */
@@ -251,6 +259,7 @@ export type ProjectSettings = Partial<
     | 'resetApprovalsOnPush'
     | 'approvalResetDelayMs'
     | 'mergeMethod'
+    | 'rebaseOnMerge'
     | 'onlyAllowMergeIfPipelineSucceeds'
     | 'onlyAllowMergeIfAllDiscussionsAreResolved'
     | 'allowMergeOnSkippedPipeline'
@@ -337,13 +346,31 @@ export interface FakeMergeRequest {
   /** Why the last rebase or merge failed, as GitLab's `merge_error`; null otherwise. */
   mergeError: string | null;
   squash: boolean;
-  /** Set by 'merge' and 'rebase_merge' merges; null for fast-forward, as on GitLab. */
+  /**
+   * Set by 'merge' and 'rebase_merge' merges; null for fast-forward, as on GitLab. For an MR
+   * merged by a push, the commit of the push that brought its head in (the head itself after a
+   * fast-forward push).
+   */
   mergeCommitSha: string | null;
+  /** The squash commit of a squashed merge (whatever the method); null otherwise, as on GitLab. */
+  squashCommitSha: string | null;
   /** The target branch head the merge produced, whatever the method. */
   mergedCommitSha: string | null;
   webUrl: string;
   createdAt: string;
   updatedAt: string;
+}
+
+/** How FakeGitLab.merge merges: as a person with the Merge button would. */
+export interface FakeMergeOptions {
+  /** Username of who merges. */
+  by: string;
+  /** The merge method for this merge; default the project's (setMergeMethod). */
+  method?: MergeMethod;
+  /** Squash the MR's commits into one; default the MR's own setting. */
+  squash?: boolean;
+  /** Delete the source branch afterwards; default false. */
+  removeSourceBranch?: boolean;
 }
 
 export interface FakeNote {
