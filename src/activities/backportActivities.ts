@@ -12,7 +12,7 @@ export function createBackportActivities(deps: ActivityDeps, forges: Forges): Ba
   return {
     landedChanges: ({ ref }) => guarded(() => forges.of(ref.forge).landedChanges(ref.project, ref.iid)),
 
-    branchHead: ({ forge, project, branch }) => guarded(async () => (await forges.of(forge).branchHead(project, branch)) ?? null),
+    destinationHead: ({ forge, project, branch }) => guarded(async () => (await forges.of(forge).branchHead(project, branch)) ?? null),
 
     backportAndPush: ({ forge, project, destination, backportBranch, picks, onConflict }) =>
       guarded(async () => {

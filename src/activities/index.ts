@@ -1,3 +1,4 @@
+import { createBackportActivities } from './backportActivities';
 import { Forges, type ActivityDeps } from './deps';
 import { createForgeActivities } from './forgeActivities';
 import { createGitActivities } from './gitActivities';
@@ -5,11 +6,17 @@ import { createLegacyActivities, type LegacyActivities } from './legacyActivitie
 import { createQueueActivities } from './queueActivities';
 import { createPollActivities } from './pollActivities';
 import { createTrainActivities } from './trainActivities';
-import type { ForgeActivities, GitActivities, QueueActivities, PollActivities, TrainActivities } from './types';
+import type { BackportActivities, ForgeActivities, GitActivities, QueueActivities, PollActivities, TrainActivities } from './types';
 
 export { mergeQueueSettings, type ActivityDeps, type MergeQueueSettings } from './deps';
 
-export type ShepherdActivities = ForgeActivities & GitActivities & QueueActivities & PollActivities & TrainActivities & LegacyActivities;
+export type ShepherdActivities = ForgeActivities &
+  GitActivities &
+  QueueActivities &
+  PollActivities &
+  TrainActivities &
+  BackportActivities &
+  LegacyActivities;
 
 /** Every activity the worker registers, by group. */
 export function createActivities(deps: ActivityDeps): ShepherdActivities {
@@ -22,6 +29,7 @@ export function createActivities(deps: ActivityDeps): ShepherdActivities {
     ...queue,
     ...createPollActivities(deps, forges),
     ...createTrainActivities(deps, forges),
+    ...createBackportActivities(deps, forges),
     ...createLegacyActivities(forge, queue, forges),
   };
 }

@@ -40,6 +40,17 @@ export interface WorkerSettings {
   queueCheckIntervalMs: number;
   /** How often the bot's merge requests are listed to find those whose hook was lost; 0: never. */
   mergeRequestPollIntervalMs: number;
+  /** Backports (backport-mr-labels, backport-merge, backport-conflicts); absent: the defaults. */
+  backport?: BackportSettings;
+}
+
+export interface BackportSettings {
+  /** Labels every backport MR gets. */
+  mrLabels: string[];
+  /** The backport MR is handed to Shepherd's own merge queue. */
+  merge: boolean;
+  /** A conflict: explained in a comment, or committed with its markers into a draft MR. */
+  conflicts: 'comment' | 'draft';
 }
 
 export interface LoadedMergeRequest {
@@ -215,7 +226,7 @@ export interface BackportActivities {
   /** What landed when the MR was merged (so what to pick). */
   landedChanges(args: { ref: MergeRequestRef }): Promise<LandedChanges>;
   /** The branch's head, or null when the project has no such branch. */
-  branchHead(args: { forge: ForgeKind; project: string; branch: string }): Promise<string | null>;
+  destinationHead(args: { forge: ForgeKind; project: string; branch: string }): Promise<string | null>;
   /** Cherry-picks onto the backport branch and pushes it (see GitWorkspace.backportAndPush). */
   backportAndPush(args: {
     forge: ForgeKind;

@@ -1,6 +1,6 @@
 import type { Duration } from '@temporalio/common';
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { ForgeActivities, GitActivities, QueueActivities, PollActivities, TrainActivities } from '../activities/types';
+import type { BackportActivities, ForgeActivities, GitActivities, QueueActivities, PollActivities, TrainActivities } from '../activities/types';
 
 // Each activity group proxied once, with timeouts that fit what it touches. No attempt limit:
 // a forge or git outage delays the merge, it never fails it. Expected failures (404, 403, a bad
@@ -43,4 +43,11 @@ export const train = proxyActivities<TrainActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
   retry: forever('1 minute'),
+});
+
+/** Backports: reading what landed, cherry-picking (git work, heartbeats), opening the MR. */
+export const backport = proxyActivities<BackportActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: forever('2 minutes'),
 });

@@ -5,3 +5,4 @@ export { mergeJobWorkflow } from './mergeJob';
 export { mergeRequestPollWorkflow } from './mergeRequestPoll';
 export { carWorkflow } from './car';
 export { landWorkflow } from './land';
+export { backportWorkflow } from './backport';
