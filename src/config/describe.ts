@@ -42,7 +42,11 @@ function displayValue(name: OptionName, config: ShepherdConfig): string {
   if (value === undefined) return NOT_SET;
   const meta = optionMeta(name);
   if (meta.secret) return MASK;
-  if (Array.isArray(value)) return value.length === 0 ? NONE : value.map((rule) => rule.rule).join('; ');
+  // Lists of names (backport branches, labels) and queue-overrides' rules, each as written.
+  if (Array.isArray(value)) {
+    if (value.length === 0) return NONE;
+    return value.every((item) => typeof item === 'string') ? value.join(', ') : value.map((rule) => rule.rule).join('; ');
+  }
   if (meta.kind === 'duration' && typeof value === 'number') return formatDuration(value);
   if (value === '') return NONE;
   return String(value);

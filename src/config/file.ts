@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, closestName } from './errors';
-import { CONFIG_FILE_ENV, CONFIG_FILE_OPTION, OPTION_NAMES, isOptionName, type OptionName } from './schema';
+import { CONFIG_FILE_ENV, CONFIG_FILE_OPTION, OPTION_NAMES, isOptionName, optionMeta, type OptionName, type RawValue } from './schema';
 import { fromPhrase, type Candidate, type OptionSource } from './source';
 
 /**
@@ -21,7 +21,7 @@ export function readConfigFile(given: string, pathSource: OptionSource, cwd: str
   for (const [key, value] of Object.entries(mapping)) {
     const problem = checkEntry(key, value, given);
     if (problem) problems.push(problem);
-    else if (isOptionName(key) && isScalar(value)) values.set(key, { raw: value, source });
+    else if (isOptionName(key) && (isScalar(value) || isListFor(key, value))) values.set(key, { raw: value as RawValue, source });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return values;
@@ -68,10 +68,15 @@ function checkEntry(key: string, value: unknown, given: string): string | undefi
     const suggestion = closestName(key, OPTION_NAMES);
     return `Unknown key ${key} in config file ${given}.${suggestion ? ` Did you mean ${suggestion}?` : ''}`;
   }
-  if (value !== null && !isScalar(value)) {
+  if (value !== null && !isScalar(value) && !isListFor(key, value)) {
     return `${key} from config file ${given} must be a single value, not a ${Array.isArray(value) ? 'list' : 'mapping'}.`;
   }
   return undefined;
+}
+
+/** A list option (backport-branches, ...) takes a YAML list of plain values, one per item. */
+function isListFor(key: OptionName, value: unknown): boolean {
+  return optionMeta(key).kind === 'list' && Array.isArray(value) && value.every((v) => v === null || isScalar(v));
 }
 
 function isScalar(value: unknown): value is string | number | boolean {

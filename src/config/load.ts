@@ -183,10 +183,14 @@ const MAX_SHOWN = 100;
 /** The offending value for a message: never a secret, never URL credentials, never a novel. */
 function showValue(name: OptionName, candidate: Candidate): string {
   if (optionMeta(name).secret) return '(secret value not shown)';
+  if (Array.isArray(candidate.raw)) return shorten(JSON.stringify(candidate.raw));
   if (typeof candidate.raw !== 'string') return String(candidate.raw);
   const redacted = candidate.raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1****@');
-  const shortened = redacted.length > MAX_SHOWN ? `${redacted.slice(0, MAX_SHOWN)}…` : redacted;
-  return JSON.stringify(shortened);
+  return JSON.stringify(shorten(redacted));
+}
+
+function shorten(text: string): string {
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 }
 
 /**
@@ -238,7 +242,10 @@ const CONFLICTS: ReadonlyArray<readonly [OptionName, OptionName, string]> = [
   ['rebase-remotely', 'add-reviewers', `${NO_TRAILERS} Reviewed-by trailers`],
 ];
 
-/** One ConfigError listing every refused pair of options that are both on, each with both keys and sources. */
+/**
+ * One ConfigError listing every refused pair of options that are both on, and every option that
+ * needs another one that is unset, each with both keys and sources.
+ */
 function refuseCombinations(values: OptionValues, sources: Record<OptionName, OptionSource>): void {
   const problems = CONFLICTS.filter(([a, b]) => values[a] === true && values[b] === true).map(
     ([a, b, why]) =>
@@ -250,6 +257,12 @@ function refuseCombinations(values: OptionValues, sources: Record<OptionName, Op
     problems.push(
       `batch (${fromPhrase(sources.batch)}) and queue-mode ${mode} (${fromPhrase(sources['queue-mode'])}) disagree: ` +
         `batch: true is marge-bot's way to ask for queue-mode batch. Remove batch, or set queue-mode to batch.`,
+    );
+  }
+  if (values['admin-email'] !== undefined && values['smtp-url'] === undefined) {
+    problems.push(
+      `admin-email (${fromPhrase(sources['admin-email'])}) is set but smtp-url is not: the admin mail goes out through smtp-url. ` +
+        `Set ${envVarName('smtp-url')} or smtp-url-file, or remove admin-email.`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -7,6 +7,7 @@
 
 import path from 'node:path';
 import { z } from 'zod';
+import { isValidBranchName } from '../domain/backportCommands';
 import { DURATION_FORMS, DurationError, parseDuration } from '../domain/duration';
 import { EMBARGO_FORMS, EmbargoError, parseEmbargo } from '../domain/embargo';
 import type { QueueMode, TrainWindow } from '../domain/mergeTrain';
@@ -25,10 +26,14 @@ export type OptionKind =
   | 'file'
   | 'dir'
   | 'enum'
-  | 'regexp';
+  | 'regexp'
+  | 'list';
 
-/** A value as a source hands it over, before validation. */
-export type RawValue = string | number | boolean;
+/** One value as a source hands it over, before validation. */
+export type RawScalar = string | number | boolean;
+
+/** A value as a source hands it over, before validation. List options also take a list, as a YAML sequence is. */
+export type RawValue = RawScalar | readonly RawScalar[];
 
 export interface OptionMeta {
   readonly kind: OptionKind;
@@ -39,7 +44,7 @@ export interface OptionMeta {
   /** Stands for the value in `--help`, e.g. URL or DURATION; empty for booleans. */
   readonly placeholder: string;
   /** The default as a user would write it; absent when the option is optional. */
-  readonly default?: RawValue;
+  readonly default?: RawScalar;
 }
 
 export const optionRegistry = z.registry<OptionMeta>();
@@ -336,6 +341,196 @@ const embargoKind: Kind<string> = {
   }),
 };
 
+// Backports: lists of names, the label pattern, and the admin mail's address and server.
+
+/** What YAML made of a value meant as a name, when it was not text: "the number 1.1". */
+function yamlReading(value: number | boolean): string {
+  return `YAML read it as ${typeof value === 'number' ? 'the number' : 'the boolean'} ${String(value)}; quote it to keep it as written`;
+}
+
+interface ListSpec {
+  readonly placeholder: string;
+  /** What separates the names in text (a flag, a variable, or a YAML string). */
+  readonly separator: RegExp;
+  /** What the whole value should be, for messages. */
+  readonly expected: string;
+  /** One name in a message: `branch "a..b"`. */
+  readonly noun: string;
+  /** Why one name is refused, if it is. */
+  readonly problem: (name: string) => string | undefined;
+}
+
+/**
+ * A list of names: a YAML list, or text split at `separator` (flags and the environment only
+ * have text). Names are trimmed; empty ones and repeats are dropped. Each refused name is its own
+ * issue whose `params.part` names it, so one message per bad name shows that name alone.
+ */
+function listKind(spec: ListSpec): Kind<string[]> {
+  return {
+    kind: 'list',
+    placeholder: spec.placeholder,
+    secret: false,
+    value: z.unknown().transform((raw, ctx): string[] => {
+      let refused = false;
+      const refuse = (params: { part?: string; reason: string }) => {
+        refused = true;
+        ctx.issues.push({ code: 'custom', message: spec.expected, params, input: raw });
+      };
+      if (typeof raw === 'number' || typeof raw === 'boolean') {
+        refuse({ reason: yamlReading(raw) });
+        return z.NEVER;
+      }
+      if (typeof raw !== 'string' && !Array.isArray(raw)) {
+        refuse({ reason: 'it is neither text nor a list' });
+        return z.NEVER;
+      }
+      // A YAML list item is one name as written: splitting it would turn "release 1" into two branches.
+      const items: readonly unknown[] = typeof raw === 'string' ? raw.split(spec.separator) : raw;
+      const names: string[] = [];
+      const seen = new Set<string>();
+      for (const item of items) {
+        if (item === null || item === undefined) continue;
+        if (typeof item === 'number' || typeof item === 'boolean') {
+          refuse({ part: `${spec.noun} ${String(item)}`, reason: yamlReading(item) });
+          continue;
+        }
+        if (typeof item !== 'string') {
+          refuse({ part: `a ${spec.noun} that is a YAML ${Array.isArray(item) ? 'list' : 'mapping'}`, reason: 'each item must be one name' });
+          continue;
+        }
+        const name = item.trim();
+        if (name === '' || seen.has(name)) continue;
+        seen.add(name);
+        const problem = spec.problem(name);
+        if (problem === undefined) names.push(name);
+        else refuse({ part: `${spec.noun} ${JSON.stringify(name)}`, reason: problem });
+      }
+      return refused ? z.NEVER : names;
+    }),
+  };
+}
+
+const REF_SPECIALS = ['~', '^', ':', '?', '*', '[', '\\'];
+
+/**
+ * Why git would refuse `name` as a branch name, in words. The verdict is `isValidBranchName`'s,
+ * the one the backport commands use, so the options and the commands accept the same names;
+ * this only finds the words for the rule that was broken.
+ */
+function branchNameProblem(name: string): string | undefined {
+  if (isValidBranchName(name)) return undefined;
+  const special = [...name].find((char) => REF_SPECIALS.includes(char));
+  const parts = name.split('/');
+  if (name.includes(' ')) return 'it contains a space';
+  if ([...name].some((char) => char < ' ' || char === '\x7f')) return 'it contains a control character';
+  if (special !== undefined) return `it contains ${JSON.stringify(special)}`;
+  for (const sequence of ['..', '@{', '//']) if (name.includes(sequence)) return `it contains ${JSON.stringify(sequence)}`;
+  for (const start of ['-', '/', '.']) if (name.startsWith(start)) return `it starts with ${JSON.stringify(start)}`;
+  for (const end of ['/', '.lock', '.']) if (name.endsWith(end)) return `it ends with ${JSON.stringify(end)}`;
+  if (parts.some((part) => part.startsWith('.'))) return 'a part between slashes starts with "."';
+  if (parts.some((part) => part.endsWith('.lock'))) return 'a part between slashes ends with ".lock"';
+  if (name === '@' || name === 'HEAD') return `git reserves ${JSON.stringify(name)}`;
+  return 'git does not accept it as a branch name';
+}
+
+const BRANCH_RULES =
+  'no space, control character or any of ~ ^ : ? * [ \\; no "..", "@{" or "//"; not starting with "-", "/" or "."; ' +
+  'not ending with "/", "." or ".lock"; no part between slashes starting with "." or ending with ".lock"; not "@" or "HEAD"';
+
+const branchListKind = listKind({
+  placeholder: 'BRANCH[,..]',
+  separator: /[\s,]+/,
+  expected: `expected branch names separated by commas or spaces, each one git accepts: ${BRANCH_RULES}`,
+  noun: 'branch',
+  problem: branchNameProblem,
+});
+
+// GitLab takes labels as one comma-separated text and refuses commas in label names, so a comma
+// can only be a separator; spaces belong to names such as "needs review".
+const labelListKind = listKind({
+  placeholder: 'LABEL[,..]',
+  separator: /,/,
+  expected: 'expected label names separated by commas, e.g. "backport,needs review"',
+  noun: 'label',
+  problem: (name) => (name.includes(',') ? 'a label name cannot contain a comma' : undefined),
+});
+
+export const DEFAULT_BACKPORT_LABEL_PATTERN = '^backport (\\S+)$';
+
+/**
+ * How many capturing groups `pattern` has. The empty alternative makes the expression match ''
+ * whatever it is, and a match has one slot per capturing group (named ones too; not `(?:…)` or
+ * lookarounds), so this counts what the parser counts rather than guessing from brackets.
+ */
+function captureGroups(pattern: RegExp): number {
+  const match = new RegExp(`${pattern.source}|`, pattern.flags).exec('');
+  return match === null ? 0 : match.length - 1;
+}
+
+/**
+ * backport-label-pattern: applied unanchored to each label (anchor it with ^ and $), its one
+ * capturing group is the destination branch. The value stays the source text.
+ */
+const labelPatternKind: Kind<string> = {
+  kind: 'regexp',
+  placeholder: 'REGEXP',
+  secret: false,
+  value: valueSchema((raw) => {
+    const expected =
+      'expected a JavaScript regular expression with exactly one capture group, the destination branch, ' +
+      `e.g. ${DEFAULT_BACKPORT_LABEL_PATTERN} (write other groups as (?:...))`;
+    const text = scalarText(raw);
+    if (!text) return reject(expected, 'it is empty');
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(text);
+    } catch (error) {
+      return reject(expected, error instanceof Error ? error.message : String(error));
+    }
+    const groups = captureGroups(pattern);
+    if (groups === 1) return accept(text);
+    return reject(expected, groups === 0 ? 'it has no capture group' : `it has ${groups} capture groups`);
+  }),
+};
+
+// One address, as GitLab and most mail servers take it: no display name, ASCII domain.
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+
+function checkEmail(text: string): string | undefined {
+  return EMAIL.test(text) ? undefined : 'expected one email address, e.g. shepherd-admin@example.com';
+}
+
+const SMTP_URL_EXPECTED =
+  'expected smtp://[user:password@]host[:port] (STARTTLS when the server offers it) or smtps://[user:password@]host[:port] ' +
+  '(TLS from the start), with special characters of user and password percent-encoded (e.g. # as %23), without path or query';
+
+/**
+ * The admin mail's server. It carries the SMTP password, so it is a secret: every reason below is
+ * a fixed phrase, never a part of the value. The checks are the mailer's (adminMail.ts), made at
+ * start-up so a typo shows now rather than when the first error needs reporting.
+ */
+const smtpUrlKind: Kind<string> = {
+  kind: 'secret',
+  placeholder: 'URL',
+  secret: true,
+  value: valueSchema((raw) => {
+    const text = typeof raw === 'string' ? raw.trim() : '';
+    if (text === '' || !URL.canParse(text)) return reject(SMTP_URL_EXPECTED, 'it is not a URL');
+    const url = new URL(text);
+    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') return reject(SMTP_URL_EXPECTED, 'it is not an smtp:// or smtps:// URL');
+    if (url.hostname === '') return reject(SMTP_URL_EXPECTED, 'it has no host');
+    // The mailer reads no options from the URL; ignoring them would ignore what the admin asked for.
+    if (url.search !== '') return reject(SMTP_URL_EXPECTED, 'it has a query string');
+    // A fragment or path is most often an unencoded # or / in the password.
+    if (url.hash !== '') return reject(SMTP_URL_EXPECTED, 'it has a "#" part');
+    if (url.pathname !== '' && url.pathname !== '/') return reject(SMTP_URL_EXPECTED, 'it has a path');
+    return accept(text);
+  }),
+};
+
+export const BACKPORT_CONFLICTS = ['comment', 'draft'] as const;
+export type BackportConflicts = (typeof BACKPORT_CONFLICTS)[number];
+
 // Queue modes: the kinds of the queue options, shared by the options and by queue-overrides, so a
 // value reads the same in both places.
 
@@ -507,7 +702,7 @@ function optional<T>(kind: Kind<T>, help: string) {
 }
 
 /** `prefault` runs the default through the value schema, so defaults are written like user input. */
-function defaulted<T>(kind: Kind<T>, defaultValue: RawValue, help: string) {
+function defaulted<T>(kind: Kind<T>, defaultValue: RawScalar, help: string) {
   const schema = kind.value.prefault(defaultValue);
   optionRegistry.add(schema, {
     kind: kind.kind,
@@ -704,6 +899,48 @@ const queueOptions = {
   ),
 };
 
+const backportOptions = {
+  'backport-label': defaulted(
+    textKind('LABEL'),
+    'backport-candidate',
+    'The label that sends a merged merge request to every backport-branches branch.',
+  ),
+  'backport-branches': defaulted(
+    branchListKind,
+    '',
+    'Branches the backport-label sends merge requests to, separated by commas or spaces.',
+  ),
+  'backport-label-pattern': defaulted(
+    labelPatternKind,
+    DEFAULT_BACKPORT_LABEL_PATTERN,
+    'Labels matching this JavaScript regular expression each ask for one backport; its one capture group is the destination branch.',
+  ),
+  'backport-mr-labels': defaulted(
+    labelListKind,
+    '',
+    'Labels every backport merge request gets, separated by commas (labels may contain spaces).',
+  ),
+  'backport-merge': defaulted(
+    boolKind,
+    false,
+    "Hand each new backport merge request to Shepherd's own merge queue, as if the bot had been asked to merge it.",
+  ),
+  'backport-conflicts': defaulted(
+    enumKind(BACKPORT_CONFLICTS),
+    'comment',
+    'When a cherry-pick conflicts: comment (explain on the original merge request) or draft (commit the conflict markers into a draft backport merge request).',
+  ),
+  'admin-email': optional(
+    textKind('EMAIL', checkEmail),
+    "Where to mail errors that are not a merge request's fault, such as an expired token or a forge that is down; needs smtp-url.",
+  ),
+  'smtp-url': optional(
+    smtpUrlKind,
+    'The mail server for admin-email: smtp://[user:password@]host[:port] or smtps://... Secret: environment, config file or --smtp-url-file only.',
+  ),
+  'smtp-url-file': optional(fileKind, 'Path to a file holding the SMTP URL (read and trimmed).'),
+};
+
 const runOptions = {
   cli: defaulted(
     boolKind,
@@ -740,6 +977,7 @@ export const configSchema = z.object({
   ...selectionOptions,
   ...mergeOptions,
   ...queueOptions,
+  ...backportOptions,
   ...runOptions,
 });
 
@@ -750,6 +988,7 @@ export const OPTION_GROUPS: ReadonlyArray<{ readonly title: string; readonly opt
   { title: 'Which merge requests, in which order', options: keysOf(selectionOptions) },
   { title: 'Merging', options: keysOf(mergeOptions) },
   { title: "Queue modes (serial, batch, train) and marge-bot's batch options", options: keysOf(queueOptions) },
+  { title: 'Backports', options: keysOf(backportOptions) },
   { title: 'Running Shepherd', options: keysOf(runOptions) },
 ];
 
@@ -770,6 +1009,7 @@ export const SECRET_FILE_OPTIONS = {
   'auth-token': 'auth-token-file',
   'gitlab-webhook-secret': 'gitlab-webhook-secret-file',
   'ssh-key': 'ssh-key-file',
+  'smtp-url': 'smtp-url-file',
 } as const satisfies Partial<Record<OptionName, OptionName>>;
 
 export type SecretOption = keyof typeof SECRET_FILE_OPTIONS;
@@ -870,6 +1110,23 @@ export interface ShepherdConfig {
   useNoFfBatches: boolean;
   useMergeCommitBatches: boolean;
   skipCiBatches: boolean;
+  // Backports
+  /** The label that sends a merge request to every `backportBranches` branch. */
+  backportLabel: string;
+  /** Checked to be valid git branch names; in the order given, without repeats. */
+  backportBranches: string[];
+  /** Source text of a regexp with exactly one capturing group (the destination); compile with `new RegExp`. */
+  backportLabelPattern: string;
+  backportMrLabels: string[];
+  /** Hand each new backport merge request to Shepherd's merge queue. */
+  backportMerge: boolean;
+  backportConflicts: BackportConflicts;
+  /** Where errors that are not a merge request's fault are mailed; only ever set together with `smtpUrl`. */
+  adminEmail?: string;
+  /** smtp:// or smtps:// URL, possibly with a password: a secret, never to be logged. */
+  smtpUrl?: string;
+  /** Absolute path the SMTP URL was read from, when it came from a file. */
+  smtpUrlFile?: string;
   // Running Shepherd
   /** Run once and exit (`shepherd run-once`) instead of as a service. */
   cli: boolean;
@@ -942,6 +1199,15 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     useNoFfBatches: values['use-no-ff-batches'],
     useMergeCommitBatches: values['use-merge-commit-batches'],
     skipCiBatches: values['skip-ci-batches'],
+    backportLabel: values['backport-label'],
+    backportBranches: values['backport-branches'],
+    backportLabelPattern: values['backport-label-pattern'],
+    backportMrLabels: values['backport-mr-labels'],
+    backportMerge: values['backport-merge'],
+    backportConflicts: values['backport-conflicts'],
+    adminEmail: values['admin-email'],
+    smtpUrl: values['smtp-url'],
+    smtpUrlFile: absolute(values['smtp-url-file']),
     cli: values.cli,
     debug: values.debug,
     botName: values['bot-name'],

@@ -22,15 +22,15 @@ describe('configSchema', () => {
   it('gives every option a kind and a one-line help text', () => {
     for (const name of OPTION_NAMES) {
       const meta = optionMeta(name);
-      expect(['string', 'url', 'int', 'bool', 'duration', 'size', 'secret', 'file', 'dir', 'enum', 'regexp']).toContain(meta.kind);
+      expect(['string', 'url', 'int', 'bool', 'duration', 'size', 'secret', 'file', 'dir', 'enum', 'regexp', 'list']).toContain(meta.kind);
       expect(meta.help).toMatch(/^\S.*\.$/);
       expect(meta.help).not.toContain('\n');
     }
   });
 
   it('marks exactly the credentials as secret', () => {
-    expect(OPTION_NAMES.filter((name) => optionMeta(name).secret)).toEqual(['auth-token', 'gitlab-webhook-secret', 'ssh-key']);
-    expect(OPTION_NAMES.filter((name) => optionMeta(name).kind === 'secret')).toEqual(['auth-token', 'gitlab-webhook-secret', 'ssh-key']);
+    expect(OPTION_NAMES.filter((name) => optionMeta(name).secret)).toEqual(['auth-token', 'gitlab-webhook-secret', 'ssh-key', 'smtp-url']);
+    expect(OPTION_NAMES.filter((name) => optionMeta(name).kind === 'secret')).toEqual(['auth-token', 'gitlab-webhook-secret', 'ssh-key', 'smtp-url']);
   });
 
   it('declares the options of the brief', () => {
@@ -92,6 +92,16 @@ describe('configSchema', () => {
         'train-window',
         'train-optimistic',
         'queue-overrides',
+        // backports
+        'backport-label',
+        'backport-branches',
+        'backport-label-pattern',
+        'backport-mr-labels',
+        'backport-merge',
+        'backport-conflicts',
+        'admin-email',
+        'smtp-url',
+        'smtp-url-file',
       ].sort(),
     );
   });
