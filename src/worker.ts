@@ -11,6 +11,7 @@ import { mergeRequestPollWorkflowId } from './domain/workflowIds';
 import type { Forge } from './forges/forge';
 import { GitLabForge } from './forges/gitlab';
 import { GitWorkspace } from './git/workspace';
+import { createAdminMailer, type AdminMailer } from './notify/adminMail';
 
 export interface ShepherdWorkerOptions {
   config: ShepherdConfig;
@@ -79,6 +80,17 @@ export async function checkForgePermissions(config: ShepherdConfig): Promise<voi
   }
 }
 
+/** Mail to admin-email over smtp-url (both or neither, as the configuration checks). */
+export function adminMailerFrom(config: ShepherdConfig): AdminMailer | undefined {
+  if (!config.adminEmail || !config.smtpUrl) return undefined;
+  return createAdminMailer({
+    smtpUrl: config.smtpUrl,
+    adminEmail: config.adminEmail,
+    from: `${config.botName ?? 'Shepherd'} <shepherd@localhost>`,
+    secrets: [config.authToken, config.gitlabWebhookSecret, config.sshKey].filter((v): v is string => !!v),
+  });
+}
+
 /** The merge queue's part of the configuration, as workflows read it through an activity. */
 export function mergeQueueSettingsFrom(config: ShepherdConfig): MergeQueueSettings {
   return {
@@ -100,6 +112,14 @@ export function mergeQueueSettingsFrom(config: ShepherdConfig): MergeQueueSettin
     requireMergePermission: config.requireMergePermission,
     queueCheckIntervalMs: config.queueCheckIntervalMs,
     mergeRequestPollIntervalMs: config.mergeRequestPollIntervalMs,
+    backport: {
+      candidateLabel: config.backportLabel,
+      branches: config.backportBranches,
+      labelPattern: config.backportLabelPattern,
+      mrLabels: config.backportMrLabels,
+      merge: config.backportMerge,
+      conflicts: config.backportConflicts,
+    },
   };
 }
 
@@ -169,6 +189,7 @@ export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningW
     taskQueue,
     settings: mergeQueueSettingsFrom(config),
     queueSettings: (project, targetBranch) => queueSettingsFor(config, project, targetBranch),
+    adminMailer: adminMailerFrom(config),
   });
   const worker = await Worker.create({
     connection,

@@ -1,5 +1,10 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
+import type { MergeAskedEvent } from '../domain/events';
+import { mergeRequestWorkflowId } from '../domain/workflowIds';
 import { MergeRequestExistsError } from '../forges/forge';
+import { redactForMail } from '../notify/adminMail';
+import { eventSignal } from '../temporal/messages';
+import { mergeRequestSearchAttributes } from '../temporal/searchAttributeValues';
 import { guarded, type ActivityDeps, type Forges } from './deps';
 import type { BackportActivities } from './types';
 
@@ -44,5 +49,36 @@ export function createBackportActivities(deps: ActivityDeps, forges: Forges): Ba
           return { iid: meanwhile.iid, webUrl: meanwhile.webUrl, opened: false };
         }
       }),
+
+    askToMerge: async ({ ref, by }) => {
+      const mr = await guarded(() => forges.of(ref.forge).getMergeRequest(ref.project, ref.iid));
+      // One id per backport MR: asked again (a retry), the MR's workflow recognises it.
+      const event: MergeAskedEvent = { kind: 'merge-asked', eventId: `merge-asked:${ref.iid}`, ref, by };
+      await deps.temporal.workflow.signalWithStart('mergeRequestWorkflow', {
+        workflowId: mergeRequestWorkflowId(ref),
+        taskQueue: deps.taskQueue,
+        args: [{ ref }],
+        signal: eventSignal,
+        signalArgs: [event],
+        typedSearchAttributes: mergeRequestSearchAttributes(ref, mr.targetBranch),
+        memo: { title: mr.title, url: mr.webUrl },
+      });
+    },
+
+    mailAdmin: async ({ key, ref, mergeRequestUrl, what, error }) => {
+      // Scrubbed of anything shaped like a credential before it reaches the log, as before the mail.
+      log.error(`${what} failed; not the merge request's fault`, { project: ref.project, iid: ref.iid, error: redactForMail(error, []) });
+      if (!deps.adminMailer) return 'not-configured';
+      await deps.adminMailer.send({
+        key,
+        subject: `Shepherd: ${what} of ${ref.project}!${ref.iid} keeps failing`,
+        project: ref.project,
+        iid: ref.iid,
+        ...(mergeRequestUrl ? { mergeRequestUrl } : {}),
+        what,
+        error,
+      });
+      return 'sent';
+    },
   };
 }

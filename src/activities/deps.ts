@@ -4,6 +4,7 @@ import type { TrainSettings } from '../domain/mergeTrain';
 import type { ForgeKind } from '../domain/types';
 import { ForgeError, type Forge, type ForgeErrorKind } from '../forges/forge';
 import type { GitWorkspace } from '../git/workspace';
+import type { AdminMailer } from '../notify/adminMail';
 import type { WorkerSettings } from './types';
 
 /** The merge-queue part of the worker's configuration (everything but the bot's identity). */
@@ -27,6 +28,8 @@ export interface ActivityDeps {
    * Read when a queue starts: a running queue keeps its mode until it has emptied and ended.
    */
   queueSettings?: (project: string, targetBranch: string) => TrainSettings;
+  /** Mail to admin-email over smtp-url, when configured. */
+  adminMailer?: AdminMailer;
 }
 
 /** Defaults for everything marge-bot users may leave unset; tests override what they need. */

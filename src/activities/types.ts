@@ -40,11 +40,17 @@ export interface WorkerSettings {
   queueCheckIntervalMs: number;
   /** How often the bot's merge requests are listed to find those whose hook was lost; 0: never. */
   mergeRequestPollIntervalMs: number;
-  /** Backports (backport-mr-labels, backport-merge, backport-conflicts); absent: the defaults. */
+  /** Backports (the backport-* options); absent: the defaults. */
   backport?: BackportSettings;
 }
 
 export interface BackportSettings {
+  /** backport-label: sends a merged MR to every branch of `branches`. */
+  candidateLabel: string;
+  /** backport-branches. */
+  branches: string[];
+  /** backport-label-pattern, as written (its one capturing group is the destination). */
+  labelPattern: string;
   /** Labels every backport MR gets. */
   mrLabels: string[];
   /** The backport MR is handed to Shepherd's own merge queue. */
@@ -243,4 +249,12 @@ export interface BackportActivities {
    * retry after the forge opened it, or a run before this one): never a second MR.
    */
   openBackportMergeRequest(args: { forge: ForgeKind; project: string; mr: NewMergeRequest }): Promise<{ iid: number; webUrl: string; opened: boolean }>;
+  /** Hands the MR to Shepherd's own merge queue, as `@bot merge` by `by` would (backport-merge). */
+  askToMerge(args: { ref: MergeRequestRef; by: string }): Promise<void>;
+  /**
+   * Mails the administrator (admin-email) about an error that is not the MR's fault; the same
+   * `key` gives the same Message-ID, so a retried send shows as one mail. 'not-configured'
+   * without admin-email (the error is logged either way).
+   */
+  mailAdmin(args: { key: string; ref: MergeRequestRef; mergeRequestUrl?: string; what: string; error: string }): Promise<'sent' | 'not-configured'>;
 }

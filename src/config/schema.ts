@@ -8,12 +8,15 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { isValidBranchName } from '../domain/backportCommands';
+import { DEFAULT_BACKPORT_LABEL_PATTERN } from '../domain/backportLabels';
 import { DURATION_FORMS, DurationError, parseDuration } from '../domain/duration';
 import { EMBARGO_FORMS, EmbargoError, parseEmbargo } from '../domain/embargo';
 import type { QueueMode, TrainWindow } from '../domain/mergeTrain';
 import { compileScopeRegexp } from '../domain/scope';
 import { closestName } from './errors';
 import type { QueueOverrideRule, QueueSettings } from './queueSettings';
+
+export { DEFAULT_BACKPORT_LABEL_PATTERN };
 
 export type OptionKind =
   | 'string'
@@ -455,7 +458,6 @@ const labelListKind = listKind({
   problem: (name) => (name.includes(',') ? 'a label name cannot contain a comma' : undefined),
 });
 
-export const DEFAULT_BACKPORT_LABEL_PATTERN = '^backport (\\S+)$';
 
 /**
  * How many capturing groups `pattern` has. The empty alternative makes the expression match ''

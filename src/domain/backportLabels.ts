@@ -36,7 +36,9 @@ export function backportDestinationsFromLabels(labels: readonly string[], opts: 
   return { destinations, candidateWithoutBranches: candidate && opts.branches.length === 0 };
 }
 
-const EXAMPLE = '^backport (\\S+)$';
+/** backport-label-pattern's default: `backport release-1.2` asks for `release-1.2`. */
+export const DEFAULT_BACKPORT_LABEL_PATTERN = '^backport (\\S+)$';
+const EXAMPLE = DEFAULT_BACKPORT_LABEL_PATTERN;
 
 /** Checks `backport-label-pattern`: a valid regular expression with exactly one capturing group. */
 export function compileBackportLabelPattern(source: string): { ok: true; pattern: RegExp } | { ok: false; reason: string } {

@@ -1,11 +1,14 @@
 // Commands people give the bot in merge request comments: `@shepherd merge`, `@shepherd cancel`.
 
+import { backportHelpLines } from './backportCommands';
 import type { Priority } from './mergeOrder';
 
 export type Command =
   /** `priority=high` puts it ahead of the waiting ones; `badPriority` is a value that is neither. */
   | { kind: 'merge'; priority?: Priority; badPriority?: string }
   | { kind: 'cancel' }
+  /** `@bot help`: the list of commands. */
+  | { kind: 'help' }
   | { kind: 'unknown'; word: string };
 
 /** Every spelling of every known command, lower case. A Map, so `constructor` is just an unknown word. */
@@ -13,6 +16,7 @@ const WORDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['merge', { kind: 'merge' }],
   ['cancel', { kind: 'cancel' }],
   ['stop', { kind: 'cancel' }],
+  ['help', { kind: 'help' }],
 ]);
 
 const FENCE = /^[ \t]*(`{3,}|~{3,})/;
@@ -40,7 +44,7 @@ export function parseCommand(body: string, botUsername: string): Command | undef
   return firstUnknown;
 }
 
-/** A short markdown list of the commands, for replies to unknown ones. */
+/** A short markdown list of the commands, for `@bot help` and replies to unknown ones. */
 export function commandHelp(bot: string): string {
   const name = bot.replace(/^@/, '');
   return [
@@ -49,6 +53,8 @@ export function commandHelp(bot: string): string {
     `- \`@${name} merge\`: put this merge request in the merge queue (the same as assigning me)`,
     `- \`@${name} merge priority=high\`: the same, ahead of the merge requests waiting in the queue`,
     `- \`@${name} cancel\` (or \`stop\`): take it out of the merge queue`,
+    ...backportHelpLines(name),
+    `- \`@${name} help\`: this list`,
   ].join('\n');
 }
 

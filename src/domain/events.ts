@@ -60,7 +60,16 @@ export interface BranchPushedEvent {
   sha: string;
 }
 
-export type MergeRequestWorkflowEvent = MergeRequestEvent | CommentEvent;
+/** Shepherd itself asks for the merge (a backport MR with backport-merge): as if by command. */
+export interface MergeAskedEvent {
+  kind: 'merge-asked';
+  eventId: string;
+  ref: MergeRequestRef;
+  /** Who the request is made for (the one who asked for the backport, or the bot). */
+  by: string;
+}
+
+export type MergeRequestWorkflowEvent = MergeRequestEvent | CommentEvent | MergeAskedEvent;
 export type DomainEvent = MergeRequestEvent | CommentEvent | PipelineEvent | BranchPushedEvent;
 
 const FINISHED: ReadonlySet<PipelineStatus> = new Set(['success', 'failed', 'canceled', 'skipped']);

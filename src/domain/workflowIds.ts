@@ -29,3 +29,8 @@ export function carWorkflowId(forge: ForgeKind, project: string, targetBranch: s
 export function landWorkflowId(forge: ForgeKind, project: string, targetBranch: string, car: string): string {
   return `land:${forge}:${project}:${targetBranch}:${car}`;
 }
+
+/** One backport of a merged MR to one destination branch. */
+export function backportWorkflowId(ref: MergeRequestRef, destination: string): string {
+  return `backport:${ref.forge}:${ref.project}:${ref.iid}:${destination}`;
+}

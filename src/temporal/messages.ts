@@ -93,3 +93,6 @@ export const carReportSignal = defineSignal<[CarReportMessage]>('carReport');
 export const landReportSignal = defineSignal<[LandReportMessage]>('landReport');
 /** A push to the target branch (a person's, or our own landing): the queue looks where it points. */
 export const targetPushedSignal = defineSignal<[{ sha: string }]>('targetPushed');
+
+/** To a running backport: another request (a comment) for the same destination, to be answered when it ends. */
+export const backportAskedAgainSignal = defineSignal<[{ requestKey: string }]>('backportAskedAgain');

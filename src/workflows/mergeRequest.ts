@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { WorkerSettings } from '../activities/types';
+import { parseBackportRequest } from '../domain/backportCommands';
 import { commandHelp, parseCommand } from '../domain/commands';
 import {
   badPriorityComment,
@@ -41,7 +42,8 @@ import {
 } from './definitions';
 import { showPhase } from './phase';
 import { mergeRequestWorkflowV1, type MergeRequestCarried as MergeRequestCarriedV1 } from './v1/mergeRequest';
-import { PATCH_ISSUE_6 } from './versions';
+import { DEFAULT_BACKPORT_SETTINGS, MergeRequestBackports, type BackportRequestsCarried } from './mergeRequestBackports';
+import { PATCH_ISSUE_6, PATCH_ISSUE_8 } from './versions';
 
 /** What survives continue-as-new. */
 export interface MergeRequestCarried {
@@ -69,6 +71,8 @@ export interface MergeRequestCarried {
   seenEventIds: string[];
   /** The newest `merge`/`cancel` comment acted on: an older one delivered late changes nothing. */
   lastCommandNoteId?: number;
+  /** Backports asked for and not started yet (issue 8 on). */
+  backports?: BackportRequestsCarried;
 }
 
 export interface MergeRequestInput {
@@ -97,6 +101,8 @@ function isCurrent(c: MergeRequestCarried | MergeRequestCarriedV1 | undefined): 
 
 async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSnapshot> {
   const { ref } = input;
+  // Before anything else, so a history without it replays the same way to its end.
+  const backportsOn = patched(PATCH_ISSUE_8);
   const old = input.carried;
   const s: MergeRequestCarried = isCurrent(old)
     ? old
@@ -139,6 +145,8 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
 
   const settings: WorkerSettings = await forge.settingsFor({ forge: ref.forge });
   const bot = settings.botUsername;
+  if (backportsOn) s.backports ??= { asks: [], announced: [] };
+  const backports = s.backports && new MergeRequestBackports(ref, bot, settings.backport ?? DEFAULT_BACKPORT_SETTINGS, s.backports);
   const setPhase = (phase: MergeRequestPhase): void => {
     s.phase = phase;
     showPhase(phase);
@@ -169,6 +177,8 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     s.queuedAttempt = undefined;
     s.lastOutcome = outcome;
     if (outcome.kind === 'merged') {
+      // Merged by the queue: the backports start now, with the MR as it was merged.
+      if (backports) await backports.whenMerged(await forge.getMergeRequest(ref));
       setPhase('merged');
       return true;
     }
@@ -189,12 +199,17 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
 
   const onComment = async (evt: CommentEvent): Promise<void> => {
     if (evt.author === bot) return;
+    // `@bot backport x` would be an unknown command; `/cherry-pick x` is no command at all.
+    const backportRequest = backports && parseBackportRequest(evt.body, bot);
+    if (backports && backportRequest) await backports.onRequest(evt, backportRequest);
     const command = parseCommand(evt.body, bot);
     if (!command) return;
+    if (backportRequest && command.kind === 'unknown') return;
+    if (backports && command.kind === 'help') return comment(`help:${evt.noteId}`, commandHelp(bot));
     if (!(await forge.mayRequest({ ref, username: evt.author }))) {
       return comment(`denied:${evt.noteId}`, notPermittedComment(evt.author, bot));
     }
-    if (command.kind !== 'unknown') {
+    if (command.kind !== 'unknown' && command.kind !== 'help') {
       // Comments are numbered in the order they were written; hooks may come in another order.
       if (s.lastCommandNoteId !== undefined && evt.noteId < s.lastCommandNoteId) return;
       s.lastCommandNoteId = evt.noteId;
@@ -215,8 +230,9 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
         await handBack();
         return comment(`cancelled:${evt.noteId}`, cancelledComment(evt.author, target));
       }
+      case 'help': // only before issue 8, where `help` was no command
       case 'unknown':
-        return comment(`unknown:${evt.noteId}`, unknownCommandComment(command.word, commandHelp(bot)));
+        return comment(`unknown:${evt.noteId}`, unknownCommandComment(command.kind === 'help' ? 'help' : command.word, commandHelp(bot)));
     }
   };
 
@@ -273,9 +289,12 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     const mr = await forge.getMergeRequest(ref);
     if (mr.state === 'merged' || mr.state === 'closed' || mr.state === 'locked') {
       await leaveQueue();
+      if (mr.state === 'merged') await backports?.whenMerged(mr);
+      else await backports?.whenClosed(mr);
       setPhase(mr.state === 'merged' ? 'merged' : 'closed');
       return true;
     }
+    await backports?.whileOpen(mr);
     const viaForge = mr.assignees.includes(bot) || (settings.mergeLabel !== undefined && mr.labels.includes(settings.mergeLabel));
     if (!viaForge) {
       // The hand-back took effect, or they took it back: what comes next is a new request, by whoever makes it.
@@ -308,28 +327,45 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     }
   };
 
-  const finish = async (): Promise<MergeRequestSnapshot> => {
+  /** The result, or undefined when events came meanwhile (a backport asked just after the merge): they are handled first. */
+  const finish = async (): Promise<MergeRequestSnapshot | undefined> => {
     await condition(allHandlersFinished);
+    if (backports && inbox.length > 0) return undefined;
     return snapshot();
   };
 
   let look = input.carried === undefined || !isCurrent(old); // a new life starts by looking
   for (;;) {
-    const timeoutMs = s.phase === 'queued' ? settings.queueCheckIntervalMs : (input.idleMs ?? 30 * 24 * 3600 * 1000);
+    // Backports waiting for the merge look again now and then: the merge's hook may be lost.
+    const backportsWaiting = s.phase !== 'queued' && backports?.waiting() === true;
+    const timeoutMs =
+      s.phase === 'queued'
+        ? settings.queueCheckIntervalMs
+        : backportsWaiting
+          ? settings.mergeRequestPollIntervalMs || settings.queueCheckIntervalMs
+          : (input.idleMs ?? 30 * 24 * 3600 * 1000);
     const woke = look || (await condition(() => inbox.length > 0 || finished.length > 0, timeoutMs));
-    if (!woke) {
+    if (!woke && backportsWaiting) {
+      look = true;
+    } else if (!woke) {
       if (s.phase !== 'queued') {
         // Nothing happened for a month and nothing is queued: stop; the next event starts afresh.
         await condition(allHandlersFinished);
         if (inbox.length === 0 && finished.length === 0) return snapshot();
         continue;
       }
-      if ((await checkWithQueue()) === 'done') return finish();
+      if ((await checkWithQueue()) === 'done') {
+        const result = await finish();
+        if (result) return result;
+      }
       look = true;
     }
 
     for (const msg of finished.splice(0)) {
-      if (await onAttemptEnded(msg.attempt, msg.outcome)) return finish();
+      if (await onAttemptEnded(msg.attempt, msg.outcome)) {
+        const result = await finish();
+        if (result) return result;
+      }
       look = true;
     }
     for (const evt of inbox.splice(0)) {
@@ -338,6 +374,11 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
         if (evt.actor !== '' && evt.actor !== bot && (evt.assignees.includes(bot) || (settings.mergeLabel && evt.labels.includes(settings.mergeLabel)))) {
           s.requestedBy = evt.actor;
         }
+      } else if (evt.kind === 'merge-asked') {
+        if (backportsOn) {
+          s.commandBy = evt.by;
+          s.handedBackAt = undefined;
+        }
       } else {
         await onComment(evt);
       }
@@ -345,7 +386,11 @@ async function runMergeRequest(input: MergeRequestInput): Promise<MergeRequestSn
     }
     if (look) {
       look = false;
-      if (await reconcile()) return finish();
+      if (await reconcile()) {
+        const result = await finish();
+        if (result) return result;
+        look = true;
+      }
     }
 
     if (workflowInfo().continueAsNewSuggested) {

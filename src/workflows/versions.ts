@@ -6,3 +6,6 @@ export const PATCH_ISSUE_6 = 'issue-6-queue-machine';
 
 /** Issue 7: batch and train queues (MergeTrainMachine, car and land workflows). */
 export const PATCH_ISSUE_7 = 'issue-7-trains';
+
+/** Issue 8: backport requests (labels, `@bot backport`, `/cherry-pick`) and `@bot help`. */
+export const PATCH_ISSUE_8 = 'issue-8-backports';

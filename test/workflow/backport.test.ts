@@ -5,6 +5,7 @@ import type { Shepherd } from '../e2e/harness';
 import { startShepherdAgainstFakeGitLab } from '../e2e/harness';
 import { backportWorkflow, type BackportInput } from '../../src/workflows/backport';
 import type { MergeMethod } from '../fakes/gitlab/types';
+import { botSaid as botSaidOf, fileOn as fileOnOf, mergedChange as mergedChangeOf } from '../helpers/backports';
 
 jest.setTimeout(120_000);
 
@@ -30,26 +31,9 @@ function run(project: string, iid: number, destination: string, requestKey = 'la
   });
 }
 
-/** A project with a release branch, and Alice's merged MR of two commits made with `method`. */
-async function mergedChange(name: string, method: MergeMethod, opts: { squash?: boolean } = {}): Promise<{ project: string; iid: number }> {
-  const project = s.newProject(name);
-  await s.gitlab.commit(project, 'release-1', { files: { 'README.md': '# app, release 1\n' }, message: 'Start release 1', author: 'bob' });
-  s.gitlab.setMergeMethod(project, method);
-  await s.gitlab.commit(project, 'fix', { files: { 'src/fix.txt': 'one\n' }, message: 'Fix part one', author: 'alice' });
-  await s.gitlab.commit(project, 'fix', { files: { 'src/fix.txt': 'one\ntwo\n' }, message: 'Fix part two', author: 'alice' });
-  const { iid } = s.gitlab.createMergeRequest(project, { sourceBranch: 'fix', title: 'Fix the thing', author: 'alice', squash: opts.squash });
-  await s.gitlab.merge(project, iid, { by: 'bob' });
-  return { project, iid };
-}
-
-function botSaid(project: string, iid: number): string[] {
-  return s.gitlab.notes(project, iid).filter((n) => n.author === 'shepherd-bot').map((n) => n.body);
-}
-
-async function fileOn(project: string, branch: string, file: string): Promise<string> {
-  const { execFileSync } = await import('node:child_process');
-  return execFileSync('git', ['-C', s.gitlab.project(project).repoDir, 'show', `${branch}:${file}`], { encoding: 'utf8' });
-}
+const mergedChange = (name: string, method: MergeMethod, opts: { squash?: boolean } = {}) => mergedChangeOf(s, name, method, opts);
+const botSaid = (project: string, iid: number) => botSaidOf(s, project, iid);
+const fileOn = async (project: string, branch: string, file: string) => fileOnOf(s, project, branch, file);
 
 test.each<[string, MergeMethod, boolean]>([
   ['fast-forward', 'ff', false],
@@ -65,7 +49,7 @@ test.each<[string, MergeMethod, boolean]>([
   expect(backportMr).toMatchObject({ sourceBranch: `backport/${iid}-to-release-1`, targetBranch: 'release-1', title: '[Backport release-1] Fix the thing', assignees: ['alice'] });
   expect(backportMr.description).toContain(`Backport of !${iid}`);
   expect(await fileOn(project, `backport/${iid}-to-release-1`, 'src/fix.txt')).toBe('one\ntwo\n');
-  expect(await fileOn(project, `backport/${iid}-to-release-1`, 'README.md')).toBe('# app, release 1\n');
+  expect(await fileOn(project, `backport/${iid}-to-release-1`, 'README.md')).toBe('# app, release-1\n');
   const said = botSaid(project, iid);
   expect(said).toHaveLength(1);
   expect(said[0]).toContain(`!${backportMr.iid}`);

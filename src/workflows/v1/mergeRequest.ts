@@ -252,9 +252,9 @@ export async function mergeRequestWorkflowV1(input: MergeRequestInput): Promise<
           await condition(allHandlersFinished);
           return snapshot();
         }
-      } else {
+      } else if (evt.kind === 'comment') {
         await onComment(evt);
-      }
+      } // 'merge-asked' is newer than this release: only new workflows receive it
     }
 
     if (requested() && !s.handedBack && s.phase === 'idle') await enqueue();

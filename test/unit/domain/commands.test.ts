@@ -14,6 +14,8 @@ describe('parseCommand', () => {
     ['  @shepherd   merge  ', { kind: 'merge' }],
     ['@shepherd cancel', { kind: 'cancel' }],
     ['@shepherd stop', { kind: 'cancel' }],
+    ['@shepherd help', { kind: 'help' }],
+    ['@shepherd Help?', { kind: 'help' }],
     ['@shepherd Stop!!', { kind: 'cancel' }],
     ['@shepherd', { kind: 'unknown', word: '' }],
     ['@shepherd.', { kind: 'unknown', word: '' }],
@@ -78,6 +80,14 @@ describe('commandHelp', () => {
     const help = commandHelp('shepherd');
     expect(help).toContain('- `@shepherd merge`');
     expect(help).toContain('- `@shepherd cancel` (or `stop`)');
+    expect(help).toContain('- `@shepherd help`');
     expect(commandHelp('@shepherd')).toBe(help);
+  });
+
+  it('lists the backport commands next to the merge queue ones', () => {
+    const help = commandHelp('shepherd');
+    expect(help).toContain('- `@shepherd backport <branch> [<branch>…]`');
+    expect(help).toContain('- `/cherry-pick <branch> [<branch>…]` (or `/cherrypick`)');
+    expect(help.indexOf('@shepherd cancel')).toBeLessThan(help.indexOf('@shepherd backport'));
   });
 });
