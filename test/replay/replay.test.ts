@@ -6,7 +6,7 @@ import { workflowBundle } from '../helpers/temporal';
 
 // Recorded histories of real runs must replay against today's workflow code: a change that
 // would break workflows already running (non-determinism) fails here, before it is deployed.
-// New histories come from test/replay/recordHistories.ts.
+// New histories come from the record*Histories.ts scripts beside this test.
 
 const dir = path.join(__dirname, 'histories');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
