@@ -36,7 +36,10 @@ describe('the simulator and the real queue agree', () => {
   let s: Shepherd;
   beforeAll(async () => {
     s = await startShepherd({
-      env: { SHEPHERD_QUEUE_MODE: 'train', SHEPHERD_MAX_PARALLEL_PIPELINES: '4', SHEPHERD_CI_RETRIES: '1', SHEPHERD_CI_POLL_INTERVAL: '2s' },
+      // The pipelines here end when the simulated clock says so, however long the wall clock
+      // takes on a loaded machine: a CI timeout (the harness's 2 minutes) would fire on its own
+      // clock, retry a pipeline that is still running and part the queue from the simulator.
+      env: { SHEPHERD_QUEUE_MODE: 'train', SHEPHERD_MAX_PARALLEL_PIPELINES: '4', SHEPHERD_CI_RETRIES: '1', SHEPHERD_CI_POLL_INTERVAL: '2s', SHEPHERD_CI_TIMEOUT: '6h' },
     });
   });
   afterAll(() => s.stop());
