@@ -4,8 +4,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { DuplicateMergeRequestError, normalizeLabels, type Core } from './core';
 import { commitInfo, listBranches, revParse } from './git';
 import { mergeMr, mergeView } from './merge';
-import { paginate } from './pagination';
+import { pageParams, paginate, setUncountedPageHeaders } from './pagination';
 import { ApiError, bool, int, ints, required, str, strs } from './params';
+import { logCommits } from './repositoryCommits';
 import * as json from './serialize';
 import { mayMergeInto, mayPushTo, mrPipelines } from './rules';
 import type { GroupRec, MrRec, PipelineRec, ProjectRec, UserRec } from './store';
@@ -208,6 +209,39 @@ export function apiRouter(core: Core): express.Router {
     res.json(json.branch(core, p, name, await commitInfo(p.repoDir, sha), userOf(res)));
   });
 
+  // GET .../repository/commits: `git log` of ref_name (default branch) or, with all=true, of
+  // every ref; since/until compare the committer date, inclusive. GitLab does not count this
+  // list: no X-Total headers, and a full page always links a next one (which may be empty).
+  r.get('/projects/:id/repository/commits', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const date = (name: string): Date | undefined => {
+      const raw = str(req, name);
+      if (raw === undefined || raw === '') return undefined;
+      const d = new Date(raw);
+      if (Number.isNaN(d.getTime())) throw new ApiError(400, `${name} is invalid`, 'error');
+      return d;
+    };
+    const order = str(req, 'order') ?? 'default';
+    if (order !== 'default' && order !== 'topo') throw new ApiError(400, 'order does not have a valid value', 'error');
+    const ref = str(req, 'ref_name') || p.defaultBranch;
+    if (ref.startsWith('-')) throw new ApiError(400, 'ref_name is invalid');
+    const { page, perPage } = pageParams(req, core.baseUrl);
+    const commits = await logCommits(p.repoDir, {
+      ref,
+      all: bool(req, 'all') ?? false,
+      since: date('since'),
+      until: date('until'),
+      path: str(req, 'path'),
+      author: str(req, 'author'),
+      firstParent: bool(req, 'first_parent') ?? false,
+      order,
+      skip: (page - 1) * perPage,
+      maxCount: perPage,
+    });
+    setUncountedPageHeaders(req, res, core.baseUrl, commits.length);
+    res.json(commits.map((c) => json.repositoryCommit(core, p, c)));
+  });
+
   r.get('/projects/:id/repository/commits/:sha', async (req, res) => {
     const p = loadProject(req, res, reporter);
     const sha = await revParse(p.repoDir, String(req.params.sha));
@@ -267,6 +301,24 @@ export function apiRouter(core: Core): express.Router {
     }
     return out;
   };
+
+  // GET .../repository/commits/:sha/merge_requests: this project's MRs the commit belongs to
+  // (MergeRequestsFinder's commit_sha): in the MR's commits, or its merge, squash or merged
+  // commit. Newest first; `state` filters.
+  r.get('/projects/:id/repository/commits/:sha/merge_requests', async (req, res) => {
+    const p = loadProject(req, res, reporter);
+    const sha = await revParse(p.repoDir, String(req.params.sha));
+    if (!sha) throw new ApiError(404, '404 Commit Not Found');
+    const state = str(req, 'state');
+    const related: MrRec[] = [];
+    for (const mr of core.store.mrsOf(p.id)) {
+      if (state && state !== 'all' && mr.state !== state) continue;
+      const made = [mr.mergeCommitSha, mr.squashCommitSha, mr.mergedCommitSha].includes(sha);
+      if (made || (await core.mrCommits(p, mr)).some((c) => c.sha === sha)) related.push(mr);
+    }
+    related.sort((a, b) => (a.createdAt === b.createdAt ? b.id - a.id : a.createdAt < b.createdAt ? 1 : -1));
+    res.json(await listJson(req, res, related));
+  });
 
   // GET /merge_requests: across every project the caller can see. GitLab's default scope is
   // created_by_me; a bot looking for its assignments passes scope=all (or assigned_to_me).

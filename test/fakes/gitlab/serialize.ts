@@ -2,6 +2,7 @@
 // *Schema types) use. Times are ISO 8601 here, unlike in hooks.
 import type { Core } from './core';
 import type { MergeView } from './merge';
+import type { RepositoryCommit } from './repositoryCommits';
 import {
   approvalsLeft,
   approvalsRequired,
@@ -150,6 +151,20 @@ export function commit(core: Core, p: ProjectRec, c: CommitInfo): Json {
     created_at: c.timestamp,
     parent_ids: c.parents,
     web_url: commitWebUrl(core.baseUrl, p, c.sha),
+  };
+}
+
+/**
+ * A commit as GET .../repository/commits lists it (Entities::Commit), with its own committer:
+ * `committed_date` (and `created_at`, always the same) may differ from `authored_date`.
+ */
+export function repositoryCommit(core: Core, p: ProjectRec, c: RepositoryCommit): Json {
+  return {
+    ...commit(core, p, c),
+    committer_name: c.committerName,
+    committer_email: c.committerEmail,
+    committed_date: c.committedDate,
+    created_at: c.committedDate,
   };
 }
 
