@@ -2,7 +2,9 @@
 // the option reference for `--help`. Secrets are only ever shown as set or not set.
 
 import { formatDuration } from '../domain/duration';
+import type { EvidencePerson, EvidenceRepo } from '../domain/evidence/types';
 import type { LoadedConfig } from './load';
+import type { QueueOverrideRule } from './queueSettings';
 import {
   CONFIG_FILE_ENV,
   CONFIG_FILE_OPTION,
@@ -10,6 +12,7 @@ import {
   OPTION_NAMES,
   configKey,
   envVarName,
+  formatEvidencePerson,
   optionMeta,
   type OptionName,
   type ShepherdConfig,
@@ -42,14 +45,26 @@ function displayValue(name: OptionName, config: ShepherdConfig): string {
   if (value === undefined) return NOT_SET;
   const meta = optionMeta(name);
   if (meta.secret) return MASK;
-  // Lists of names (backport branches, labels) and queue-overrides' rules, each as written.
+  // Lists of names (backport branches, labels, evidence repositories) and of rules and people, each as written.
   if (Array.isArray(value)) {
     if (value.length === 0) return NONE;
-    return value.every((item) => typeof item === 'string') ? value.join(', ') : value.map((rule) => rule.rule).join('; ');
+    const items: readonly ListItem[] = value;
+    const separator = items.some((item) => typeof item === 'object' && !('id' in item)) ? '; ' : ', ';
+    return items.map(itemText).join(separator);
   }
   if (meta.kind === 'duration' && typeof value === 'number') return formatDuration(value);
   if (value === '') return NONE;
   return String(value);
+}
+
+type ListItem = string | QueueOverrideRule | EvidenceRepo | EvidencePerson;
+
+/** A list item as a user would write it: names as they are, a rule as written, a repository by its id, a person as `Name <email> aliases`. */
+function itemText(item: ListItem): string {
+  if (typeof item === 'string') return item;
+  if ('rule' in item) return item.rule;
+  if ('id' in item) return item.id;
+  return formatEvidencePerson(item);
 }
 
 /** Options that still set another one under their old name. */

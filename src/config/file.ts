@@ -74,9 +74,12 @@ function checkEntry(key: string, value: unknown, given: string): string | undefi
   return undefined;
 }
 
-/** A list option (backport-branches, ...) takes a YAML list of plain values, one per item. */
+/**
+ * A list option (backport-branches, evidence-people, ...) takes a YAML list; its schema judges
+ * each item (a name, a person as text or mapping), so a bad item is explained by what it should be.
+ */
 function isListFor(key: OptionName, value: unknown): boolean {
-  return optionMeta(key).kind === 'list' && Array.isArray(value) && value.every((v) => v === null || isScalar(v));
+  return optionMeta(key).kind === 'list' && Array.isArray(value);
 }
 
 function isScalar(value: unknown): value is string | number | boolean {

@@ -8,6 +8,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { formatDuration } from '../domain/duration';
+import type { EvidenceForge } from '../domain/evidence/types';
 import { ConfigError } from './errors';
 import { ioReason, readConfigFile, readText } from './file';
 import { readFlags } from './flags';
@@ -19,6 +20,7 @@ import {
   envVarName,
   isOptionName,
   optionMeta,
+  secretFileOption,
   toShepherdConfig,
   type OptionName,
   type OptionValues,
@@ -265,7 +267,90 @@ function refuseCombinations(values: OptionValues, sources: Record<OptionName, Op
         `Set ${envVarName('smtp-url')} or smtp-url-file, or remove admin-email.`,
     );
   }
+  problems.push(...evidenceProblems(values, sources));
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** "a", "a and b", "a, b and c". */
+function listing(words: readonly string[]): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words.at(-1) ?? ''}`;
+}
+
+/**
+ * How to set options in a message: a secret by its variable or its `*-file` option, others by
+ * name. In a list of several, the file option goes in parentheses so the "or" stays readable.
+ */
+function howToSet(names: readonly OptionName[]): string {
+  return listing(
+    names.map((name) => {
+      const fileOption = secretFileOption(name);
+      if (!fileOption) return name;
+      return names.length === 1 ? `${envVarName(name)} or ${fileOption}` : `${envVarName(name)} (or ${fileOption})`;
+    }),
+  );
+}
+
+const FORGE_NEEDS: ReadonlyArray<{ forge: EvidenceForge; title: string; needs: readonly OptionName[]; why: string }> = [
+  { forge: 'bitbucket', title: 'Bitbucket', needs: ['bitbucket-oauth-key', 'bitbucket-oauth-secret'], why: 'Bitbucket is read as an OAuth consumer' },
+  { forge: 'gitlab', title: 'GitLab', needs: ['gitlab-url', 'auth-token'], why: "GitLab is read at gitlab-url with the bot's auth-token" },
+  { forge: 'github', title: 'GitHub', needs: ['github-token'], why: 'GitHub is read with github-token' },
+];
+
+const GOOGLE_CREDENTIALS: readonly OptionName[] = ['evidence-google-client-id', 'evidence-google-client-secret', 'evidence-google-refresh-token'];
+
+/**
+ * What the monthly evidence report needs once evidence-repos turns it on: people to report on,
+ * credentials for each forge it reads, Google credentials for a Drive folder, both halves of an
+ * S3 access key, and somewhere to put the zips. Off, it needs nothing.
+ */
+function evidenceProblems(values: OptionValues, sources: Record<OptionName, OptionSource>): string[] {
+  const repos = values['evidence-repos'];
+  if (repos.length === 0) return [];
+  const problems: string[] = [];
+  const given = (name: OptionName) => `${name} (${fromPhrase(sources[name])})`;
+  const unset = (names: readonly OptionName[]) => names.filter((name) => values[name] === undefined);
+  const isOrAre = (names: readonly string[]) => (names.length === 1 ? 'is' : 'are');
+
+  if (values['evidence-people'].length === 0) {
+    problems.push(
+      `${given('evidence-repos')} is set but evidence-people is not: the report is for evidence-people and credits nobody else. ` +
+        'Set evidence-people, or remove evidence-repos to turn the report off.',
+    );
+  }
+  for (const { forge, title, needs, why } of FORGE_NEEDS) {
+    const ids = repos.filter((repo) => repo.forge === forge).map((repo) => repo.id);
+    const missing = unset(needs);
+    if (ids.length === 0 || missing.length === 0) continue;
+    problems.push(
+      `${given('evidence-repos')} lists ${title} repositories (${ids.join(', ')}) but ${listing(missing)} ${isOrAre(missing)} not set: ${why}. ` +
+        `Set ${howToSet(missing)}, or remove those repositories.`,
+    );
+  }
+  const google = unset(GOOGLE_CREDENTIALS);
+  if (values['evidence-drive-folder'] !== undefined && google.length > 0) {
+    problems.push(
+      `${given('evidence-drive-folder')} is set but ${listing(google)} ${isOrAre(google)} not: the zips are uploaded to Google Drive ` +
+        `with an OAuth client's refresh token. Set ${howToSet(google)}, or remove evidence-drive-folder.`,
+    );
+  }
+  const pair: ReadonlyArray<readonly [OptionName, OptionName]> = [
+    ['evidence-s3-access-key-id', 'evidence-s3-secret-access-key'],
+    ['evidence-s3-secret-access-key', 'evidence-s3-access-key-id'],
+  ];
+  for (const [set, missing] of pair) {
+    if (values[set] === undefined || values[missing] !== undefined) continue;
+    problems.push(
+      `${given(set)} is set but ${missing} is not: an S3 access key is the two together. ` +
+        `Set ${howToSet([missing])}, or remove ${set} to use the AWS default credential chain.`,
+    );
+  }
+  if (values['evidence-s3-bucket'] === undefined && values['evidence-drive-folder'] === undefined) {
+    problems.push(
+      `${given('evidence-repos')} is set but neither evidence-s3-bucket nor evidence-drive-folder is: the zips would go nowhere. ` +
+        'Set evidence-s3-bucket, evidence-drive-folder or both.',
+    );
+  }
+  return problems;
 }
 
 const LANDS_AS_TESTED =

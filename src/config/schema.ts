@@ -12,6 +12,8 @@ import { DEFAULT_BACKPORT_LABEL_PATTERN } from '../domain/backportLabels';
 import { DURATION_FORMS, DurationError, parseDuration } from '../domain/duration';
 import { EMBARGO_FORMS, EmbargoError, parseEmbargo } from '../domain/embargo';
 import type { QueueMode, TrainWindow } from '../domain/mergeTrain';
+import { evidenceRepoProblem, parseEvidenceRepo } from '../domain/evidence/repos';
+import type { EvidencePerson, EvidenceRepo } from '../domain/evidence/types';
 import { compileScopeRegexp } from '../domain/scope';
 import { closestName } from './errors';
 import type { QueueOverrideRule, QueueSettings } from './queueSettings';
@@ -35,8 +37,12 @@ export type OptionKind =
 /** One value as a source hands it over, before validation. */
 export type RawScalar = string | number | boolean;
 
-/** A value as a source hands it over, before validation. List options also take a list, as a YAML sequence is. */
-export type RawValue = RawScalar | readonly RawScalar[];
+/**
+ * A value as a source hands it over, before validation. List options also take a YAML list as
+ * the file holds it: its items are mostly scalars, but may be empty, mappings (evidence-people)
+ * or anything else YAML can write; the option's schema judges each one.
+ */
+export type RawValue = RawScalar | readonly unknown[];
 
 export interface OptionMeta {
   readonly kind: OptionKind;
@@ -533,6 +539,336 @@ const smtpUrlKind: Kind<string> = {
 export const BACKPORT_CONFLICTS = ['comment', 'draft'] as const;
 export type BackportConflicts = (typeof BACKPORT_CONFLICTS)[number];
 
+// Monthly evidence report: repositories, people, the schedule, and where the zips and the summary go.
+
+/** What a Bitbucket, GitLab or GitHub repository of the report looks like, for messages. */
+const REPO_FORMS = 'bitbucket:workspace/repo, gitlab:group/project (subgroups allowed) or github:owner/repo';
+
+/** evidence-repos: a list like backport-branches, each entry checked and parsed by the evidence domain. */
+const evidenceRepoListKind: Kind<EvidenceRepo[]> = (() => {
+  const names = listKind({
+    placeholder: 'FORGE:PATH[,..]',
+    separator: /[\s,]+/,
+    expected: `expected repositories separated by commas or spaces, each ${REPO_FORMS}`,
+    noun: 'repository',
+    problem: evidenceRepoProblem,
+  });
+  return { ...names, value: names.value.transform((ids) => ids.map(parseEvidenceRepo)) };
+})();
+
+const PEOPLE_EXPECTED =
+  'expected people separated by ";" or newlines, each "Name <email>" optionally followed by aliases (other emails or forge usernames) ' +
+  'separated by commas or spaces, e.g. "Ana García <ana@example.com> ana.g, ana@old.example.com; Joan Puig <joan@example.com>"; ' +
+  'in the config file also a list of such texts or of mappings with name, email and optionally aliases';
+
+type PersonOrProblem = { person: EvidencePerson } | { problem: string };
+
+/** `Ana García <ana@example.com> ana.g, ana@old.example.com`, as evidence-people is written. */
+export function formatEvidencePerson(person: EvidencePerson): string {
+  const aliases = person.aliases.length > 0 ? ` ${person.aliases.join(', ')}` : '';
+  return `${person.name} <${person.email}>${aliases}`;
+}
+
+/** One alias: another email (checked like one), or a forge username (one word). */
+function aliasProblem(alias: string): string | undefined {
+  if (alias.includes('@')) return EMAIL.test(alias) ? undefined : `alias ${JSON.stringify(alias)} is not one email address`;
+  const bad = /[\s<>,;]/.exec(alias)?.[0];
+  return bad === undefined ? undefined : `alias ${JSON.stringify(alias)} contains ${JSON.stringify(bad)}; a username is one word`;
+}
+
+/** The checks every person gets, however written. Aliases repeating the email or each other are dropped. */
+function checkedPerson(name: string, email: string, aliases: readonly unknown[]): PersonOrProblem {
+  const badInName = /[<>;\n]/.exec(name)?.[0];
+  if (badInName !== undefined) return { problem: `the name contains ${JSON.stringify(badInName)}` };
+  if (!EMAIL.test(email)) return { problem: `${JSON.stringify(email)} is not one email address, e.g. ana@example.com` };
+  const kept: string[] = [];
+  const seen = new Set([email.toLowerCase()]);
+  for (const alias of aliases) {
+    if (typeof alias === 'number' || typeof alias === 'boolean') return { problem: `alias ${String(alias)}: ${yamlReading(alias)}` };
+    if (typeof alias !== 'string') return { problem: 'each alias must be a text: an email or a forge username' };
+    const text = alias.trim();
+    if (text === '' || seen.has(text.toLowerCase())) continue;
+    const problem = aliasProblem(text);
+    if (problem !== undefined) return { problem };
+    seen.add(text.toLowerCase());
+    kept.push(text);
+  }
+  return { person: { name, email, aliases: kept } };
+}
+
+const ALIAS_SEPARATOR = /[\s,]+/;
+
+function personFromText(entry: string): PersonOrProblem {
+  const m = /^([^<>]*)<([^<>]*)>([^<>]*)$/.exec(entry);
+  if (!m) {
+    return {
+      problem: /[<>]/.test(entry)
+        ? 'expected exactly one <email>, after the name; other emails are aliases, written without <>'
+        : 'it has no <email>; write Name <email>',
+    };
+  }
+  const [, name = '', email = '', rest = ''] = m;
+  if (name.trim() === '') return { problem: 'it has no name before the <email>' };
+  return checkedPerson(name.trim(), email.trim(), rest.split(ALIAS_SEPARATOR));
+}
+
+const PERSON_KEYS = ['name', 'email', 'aliases'];
+
+function personFromMapping(mapping: Readonly<Record<string, unknown>>): PersonOrProblem {
+  const unknown = Object.keys(mapping).find((key) => !PERSON_KEYS.includes(key));
+  if (unknown !== undefined) return { problem: `it has the unknown key ${JSON.stringify(unknown)}; a person has name, email and aliases` };
+  const { name, email, aliases } = mapping;
+  if (typeof name !== 'string' || name.trim() === '') return { problem: 'it has no name (a text)' };
+  if (typeof email !== 'string' || email.trim() === '') return { problem: 'it has no email (a text)' };
+  if (aliases !== undefined && aliases !== null && typeof aliases !== 'string' && !Array.isArray(aliases)) {
+    return { problem: 'its aliases must be a list, or a text separated by commas or spaces' };
+  }
+  const list: readonly unknown[] = typeof aliases === 'string' ? aliases.split(ALIAS_SEPARATOR) : Array.isArray(aliases) ? aliases : [];
+  return checkedPerson(name.trim(), email.trim(), list);
+}
+
+function isMapping(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * evidence-people: text (flags, the environment, a YAML string) holds people separated by ";" or
+ * newlines; a YAML list holds one person per item, as text or as a mapping. Every problem is its
+ * own issue whose `params.part` names the person. An email or alias may belong to one person
+ * only, and so may a name (the report files evidence by name); both people are named.
+ */
+const evidencePeopleKind: Kind<EvidencePerson[]> = {
+  kind: 'list',
+  placeholder: 'PEOPLE',
+  secret: false,
+  value: z.unknown().transform((raw, ctx): EvidencePerson[] => {
+    let refused = false;
+    const refuse = (params: { part?: string; reason: string }) => {
+      refused = true;
+      ctx.issues.push({ code: 'custom', message: PEOPLE_EXPECTED, params, input: raw });
+    };
+    if (typeof raw !== 'string' && !Array.isArray(raw)) {
+      refuse({ reason: 'it is neither text nor a list' });
+      return z.NEVER;
+    }
+    const items: readonly unknown[] =
+      typeof raw === 'string' ? raw.split(/[;\n]/).filter((entry) => entry.trim() !== '') : raw.filter((item) => item !== null && item !== undefined);
+    const people: Array<{ person: EvidencePerson; label: string; part: string }> = [];
+    items.forEach((item, index) => {
+      const number = `person ${index + 1}`;
+      let result: PersonOrProblem;
+      let part: string;
+      if (typeof item === 'string') {
+        const entry = item.trim();
+        part = `${number} ${JSON.stringify(entry)}`;
+        result =
+          Array.isArray(raw) && /[;\n]/.test(entry)
+            ? { problem: 'a list item is one person; give each person an item of its own' }
+            : personFromText(entry);
+      } else if (isMapping(item)) {
+        part = `${number} ${typeof item.name === 'string' ? JSON.stringify(item.name.trim()) : '(a mapping)'}`;
+        result = personFromMapping(item);
+      } else {
+        part = number;
+        result = {
+          problem:
+            typeof item === 'number' || typeof item === 'boolean'
+              ? yamlReading(item)
+              : 'each item must be one person: a text or a mapping with name, email and aliases',
+        };
+      }
+      if ('problem' in result) refuse({ part, reason: result.problem });
+      else people.push({ person: result.person, label: `${number} ${JSON.stringify(result.person.name)}`, part });
+    });
+    const owners = new Map<string, string>();
+    const names = new Map<string, string>();
+    for (const { person, label, part } of people) {
+      const nameOwner = names.get(person.name.toLowerCase());
+      if (nameOwner !== undefined) {
+        refuse({ part, reason: `${nameOwner} has the same name; the report files each person's evidence by name` });
+        continue;
+      }
+      names.set(person.name.toLowerCase(), label);
+      for (const key of [person.email, ...person.aliases]) {
+        const owner = owners.get(key.toLowerCase());
+        if (owner === undefined) owners.set(key.toLowerCase(), label);
+        else refuse({ part, reason: `${JSON.stringify(key)} is also an email or alias of ${owner}` });
+      }
+    }
+    return refused ? z.NEVER : people.map(({ person }) => person);
+  }),
+};
+
+const MONTH_WORDS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const WEEKDAY_WORDS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+interface CronField {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  /** Names Temporal takes for values: prefixes of `words` of at least `shortest` letters, any case. */
+  readonly names?: { readonly words: readonly string[]; readonly first: number; readonly shortest: number; readonly what: string };
+}
+
+const CRON_FIELDS: readonly CronField[] = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: { words: MONTH_WORDS, first: 1, shortest: 3, what: 'month name such as jan' } },
+  { name: 'day-of-week', min: 0, max: 7, names: { words: WEEKDAY_WORDS, first: 0, shortest: 2, what: 'weekday name such as mon' } },
+];
+
+/** One value of a cron field: a number in range, or (month, weekday) a name; else why not. */
+function cronValue(text: string, field: CronField): number | { problem: string } {
+  if (/^\d+$/.test(text)) {
+    const value = Number(text);
+    return value >= field.min && value <= field.max ? value : { problem: `${field.name} ${text} is out of range ${field.min}-${field.max}` };
+  }
+  const { names } = field;
+  const word = text.toLowerCase();
+  if (names && /^[a-z]+$/.test(word) && word.length >= names.shortest) {
+    const index = names.words.findIndex((candidate) => candidate.startsWith(word));
+    if (index >= 0) return index + names.first;
+  }
+  if (text === '?') return { problem: `${field.name} "?": Temporal does not take "?"; write *` };
+  const alternatives = names ? ` or a ${names.what}` : '';
+  return { problem: `${field.name} ${JSON.stringify(text)} is not a number from ${field.min} to ${field.max}${alternatives}` };
+}
+
+/**
+ * Why one field of a cron expression is not one Temporal's schedule parser takes: a comma list
+ * of `*`, values and `a-b` ranges, each optionally with a step `/n` (`a/n` runs from a to the end).
+ */
+function cronFieldProblem(text: string, field: CronField): string | undefined {
+  for (const item of text.split(',')) {
+    if (item === '') return `${field.name} ${JSON.stringify(text)} has an empty list item`;
+    const [range = '', step, ...more] = item.split('/');
+    if (more.length > 0) return `${field.name} ${JSON.stringify(item)} has more than one "/"`;
+    if (step !== undefined && (!/^\d+$/.test(step) || Number(step) < 1)) {
+      return `${field.name} ${JSON.stringify(item)}: the step after "/" must be a whole number of 1 or more`;
+    }
+    if (range === '*') continue;
+    const bounds = range.split('-');
+    if (bounds.length > 2) return `${field.name} ${JSON.stringify(item)} has more than one "-"`;
+    const values: number[] = [];
+    for (const bound of bounds) {
+      if (bound === '') return `${field.name} ${JSON.stringify(item)} has an empty value`;
+      const value = cronValue(bound, field);
+      if (typeof value !== 'number') return value.problem;
+      values.push(value);
+    }
+    const [start = 0, end = start] = values;
+    if (end < start) return `${field.name} range ${JSON.stringify(range)} runs backwards`;
+  }
+  return undefined;
+}
+
+const CRON_EXPECTED =
+  'expected a cron expression of 5 fields separated by spaces, minute hour day-of-month month day-of-week, ' +
+  'e.g. "0 4 1 * *" (04:00 on the 1st of every month); each field is *, a number, a range a-b or a list a,b,c, ' +
+  'each optionally with a step /n; months may be named (jan-dec) and weekdays too (sun-sat; 0 and 7 are Sunday)';
+
+/** evidence-cron: checked field by field as Temporal's schedules read it; the value is the fields, one space apart. */
+const cronKind: Kind<string> = {
+  kind: 'string',
+  placeholder: 'CRON',
+  secret: false,
+  value: valueSchema((raw) => {
+    const text = typeof raw === 'string' ? raw.trim() : undefined;
+    if (!text) return reject(CRON_EXPECTED, text === undefined ? undefined : 'it is empty');
+    if (/^(?:CRON_)?TZ=/i.test(text)) return reject(CRON_EXPECTED, 'set the time zone with evidence-timezone, not in the expression');
+    if (text.startsWith('@')) return reject(CRON_EXPECTED, `write ${text.split(/\s/)[0] ?? text} as its 5 fields`);
+    const fields = text.split(/\s+/);
+    if (fields.length !== CRON_FIELDS.length) return reject(CRON_EXPECTED, `it has ${fields.length} field${fields.length === 1 ? '' : 's'}, not 5`);
+    for (const [index, field] of CRON_FIELDS.entries()) {
+      const problem = cronFieldProblem(fields[index] ?? '', field);
+      if (problem !== undefined) return reject(CRON_EXPECTED, problem);
+    }
+    return accept(fields.join(' '));
+  }),
+};
+
+/**
+ * evidence-timezone: a zone `Intl` knows. Offsets are refused although newer ICU takes them:
+ * Temporal's server loads zones by IANA name. A name Intl knows in another case is kept in
+ * Intl's case ("europe/madrid" becomes "Europe/Madrid"), since the server's lookup is case-sensitive.
+ */
+const timeZoneKind: Kind<string> = {
+  kind: 'string',
+  placeholder: 'ZONE',
+  secret: false,
+  value: valueSchema((raw) => {
+    const expected = 'expected an IANA time zone name, e.g. UTC, Europe/Madrid or America/New_York';
+    const text = scalarText(raw);
+    if (!text) return reject(expected, 'it is empty');
+    if (/^[+-]\d/.test(text)) return reject(expected, 'it is an offset; name a zone instead, e.g. Etc/GMT-1 for +01:00 all year');
+    let resolved: string;
+    try {
+      resolved = new Intl.DateTimeFormat('en', { timeZone: text }).resolvedOptions().timeZone;
+    } catch (error) {
+      if (error instanceof RangeError) return reject(expected, 'no such time zone');
+      throw error;
+    }
+    return accept(resolved.toLowerCase() === text.toLowerCase() ? resolved : text);
+  }),
+};
+
+const S3_KEY_EXPECTED =
+  'expected an S3 key with {person} (each person gets a zip of their own) and optionally {month} (YYYY-MM), ' +
+  'e.g. evidences/{month}/{person}.zip; no other {placeholder}';
+
+/**
+ * evidence-s3-key: a template with {person} and maybe {month}, nothing else between braces; not
+ * starting with "/" (an S3 key does not) nor ending with one (that names a folder). These are
+ * the rules the upload applies too, so a template start-up accepts is one the report can use.
+ */
+const s3KeyKind: Kind<string> = {
+  kind: 'string',
+  placeholder: 'TEMPLATE',
+  secret: false,
+  value: valueSchema((raw) => {
+    const text = scalarText(raw);
+    if (!text) return reject(S3_KEY_EXPECTED, 'it is empty');
+    if (text.startsWith('/')) return reject(S3_KEY_EXPECTED, 'it starts with "/", which an S3 key does not');
+    if (text.endsWith('/')) return reject(S3_KEY_EXPECTED, 'it ends with "/", which names a folder, not a file');
+    const unknown = [...text.matchAll(/\{([^{}]*)\}/g)].find(([, name]) => name !== 'person' && name !== 'month');
+    if (unknown) return reject(S3_KEY_EXPECTED, `it has the unknown placeholder ${unknown[0]}`);
+    if (/[{}]/.test(text.replace(/\{(?:person|month)\}/g, ''))) return reject(S3_KEY_EXPECTED, 'it has a "{" or "}" outside a placeholder');
+    if (!text.includes('{person}')) return reject(S3_KEY_EXPECTED, "it has no {person}, so everyone's zip would get the same key");
+    return accept(text);
+  }),
+};
+
+/**
+ * An http(s) URL of the evidence report's services. Credentials, a query and a "#" part are
+ * refused: credentials have their own secret options, and the clients append paths. With
+ * `stripSlash`, one trailing slash is dropped (for clients that append "/path"); otherwise the
+ * URL is kept as given.
+ */
+function webUrlKind(example: string, stripSlash: boolean): Kind<string> {
+  const expected = `expected an http:// or https:// URL without user name, password, query or "#" part, e.g. ${example}`;
+  return {
+    kind: 'url',
+    placeholder: 'URL',
+    secret: false,
+    value: valueSchema((raw) => {
+      const text = scalarText(raw);
+      if (!text || !URL.canParse(text)) return reject(expected, 'it is not a URL');
+      const url = new URL(text);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(expected, 'it is not an http:// or https:// URL');
+      if (url.username !== '' || url.password !== '') return reject(expected, 'it has a user name or password; credentials have their own options');
+      if (url.search !== '' || text.includes('?')) return reject(expected, 'it has a query string');
+      if (url.hash !== '' || text.includes('#')) return reject(expected, 'it has a "#" part');
+      return accept(stripSlash && text.endsWith('/') ? text.slice(0, -1) : text);
+    }),
+  };
+}
+
+/** A Slack channel as chat.postMessage takes it: #name or an ID. */
+function checkSlackChannel(text: string): string | undefined {
+  return /\s/.test(text) ? 'expected a Slack channel, #name or an ID such as C0123456789, without spaces' : undefined;
+}
+
 // Queue modes: the kinds of the queue options, shared by the options and by queue-overrides, so a
 // value reads the same in both places.
 
@@ -943,6 +1279,131 @@ const backportOptions = {
   'smtp-url-file': optional(fileKind, 'Path to a file holding the SMTP URL (read and trimmed).'),
 };
 
+const SECRET_ONLY = 'Secret: environment, config file or';
+
+/** A secret option of the evidence report and its `*-file` companion, declared side by side. */
+function evidenceSecret<const N extends string>(name: N, placeholder: string, what: string, help: string) {
+  return {
+    [name]: optional(secretKind(placeholder), `${help} ${SECRET_ONLY} --${name}-file only.`),
+    [`${name}-file`]: optional(fileKind, `Path to a file holding ${what} (read and trimmed).`),
+  } as Record<N | `${N}-file`, z.ZodOptional<z.ZodType<string, unknown>>>;
+}
+
+const evidenceOptions = {
+  'evidence-repos': defaulted(
+    evidenceRepoListKind,
+    '',
+    `Repositories the monthly evidence report reads, separated by commas or spaces, each ${REPO_FORMS}; none turns the report off.`,
+  ),
+  'evidence-people': defaulted(
+    evidencePeopleKind,
+    '',
+    'Whom the report is for: people separated by ";" or newlines, each "Name <email>" and optionally aliases (other emails or forge usernames) separated by commas or spaces; in the config file also a list of such texts or of {name, email, aliases} mappings.',
+  ),
+  'evidence-cron': defaulted(
+    cronKind,
+    '0 4 1 * *',
+    'When the report runs, as a 5-field cron expression (minute hour day-of-month month day-of-week) in evidence-timezone; it covers the month before; when both day fields are set, a day must match both, as Temporal reads them.',
+  ),
+  'evidence-timezone': defaulted(timeZoneKind, 'UTC', 'The IANA time zone of evidence-cron and of the months the report covers, e.g. Europe/Madrid.'),
+  'evidence-include-merges': defaulted(
+    boolKind,
+    false,
+    'Also credit merge commits (two or more parents); by default they are left out of the evidence.',
+  ),
+  'evidence-concurrency': defaulted(intKind('COUNT', 1, 64), 8, 'How many repositories the report reads at once, from 1 to 64.'),
+  'evidence-s3-bucket': optional(textKind('BUCKET'), "The S3 bucket each person's zip is uploaded to (default: no upload to S3)."),
+  'evidence-s3-key': defaulted(
+    s3KeyKind,
+    'evidences/{month}/{person}.zip',
+    "Key of each person's zip in evidence-s3-bucket: {person} (required) stands for the person, as a slug such as ana-garcia, and {month} for the month, YYYY-MM.",
+  ),
+  'evidence-s3-endpoint': optional(
+    webUrlKind('http://minio.example.com:9000', false),
+    'Endpoint of an S3-compatible server such as MinIO (default: AWS S3 of evidence-s3-region).',
+  ),
+  'evidence-s3-region': defaulted(textKind('REGION'), 'us-east-1', 'Region of evidence-s3-bucket.'),
+  ...evidenceSecret(
+    'evidence-s3-access-key-id',
+    'KEY',
+    'the S3 access key ID',
+    "Access key ID for evidence-s3-bucket, with evidence-s3-secret-access-key; without both the AWS SDK's default credential chain applies (AWS_* variables, shared config files, an instance or task role).",
+  ),
+  ...evidenceSecret(
+    'evidence-s3-secret-access-key',
+    'SECRET',
+    'the S3 secret access key',
+    'Secret access key of evidence-s3-access-key-id.',
+  ),
+  'evidence-drive-folder': optional(
+    textKind('FOLDER-ID'),
+    "ID of the Google Drive folder that gets a YYYY_MM folder of the month's zips (default: no upload to Drive); needs the evidence-google-* options.",
+  ),
+  'evidence-google-client-id': optional(textKind('ID'), 'OAuth client ID that uploads to evidence-drive-folder.'),
+  ...evidenceSecret(
+    'evidence-google-client-secret',
+    'SECRET',
+    'the Google OAuth client secret',
+    'OAuth client secret of evidence-google-client-id.',
+  ),
+  ...evidenceSecret(
+    'evidence-google-refresh-token',
+    'TOKEN',
+    'the Google OAuth refresh token',
+    'OAuth refresh token of a Google user who may write to evidence-drive-folder.',
+  ),
+  'evidence-google-token-url': defaulted(
+    webUrlKind('https://oauth2.googleapis.com/token', false),
+    'https://oauth2.googleapis.com/token',
+    "Google's OAuth token endpoint, where the refresh token is exchanged for an access token.",
+  ),
+  'evidence-drive-url': defaulted(
+    webUrlKind('https://www.googleapis.com/', false),
+    'https://www.googleapis.com/',
+    'Root URL of the Google Drive API.',
+  ),
+  ...evidenceSecret(
+    'evidence-slack-token',
+    'TOKEN',
+    'the Slack bot token',
+    "Slack bot token (xoxb-...) that posts the report's summary; without it the summary is only logged and printed.",
+  ),
+  'evidence-slack-channel': defaulted(
+    textKind('CHANNEL', checkSlackChannel),
+    '#events',
+    'Slack channel of the summary when every repository was read (quote it in YAML: # starts a comment).',
+  ),
+  'evidence-slack-alert-channel': defaulted(
+    textKind('CHANNEL', checkSlackChannel),
+    '#urgent',
+    'Slack channel of the summary when a repository could not be read.',
+  ),
+  'evidence-slack-url': defaulted(webUrlKind('https://slack.com/api/', false), 'https://slack.com/api/', 'Base URL of the Slack Web API.'),
+  'bitbucket-url': defaulted(
+    webUrlKind('https://api.bitbucket.org/2.0', true),
+    'https://api.bitbucket.org/2.0',
+    'Bitbucket Cloud API base URL, for the bitbucket: repositories of evidence-repos.',
+  ),
+  'bitbucket-token-url': defaulted(
+    webUrlKind('https://bitbucket.org/site/oauth2/access_token', false),
+    'https://bitbucket.org/site/oauth2/access_token',
+    "Bitbucket's OAuth token endpoint (client-credentials grant of bitbucket-oauth-key).",
+  ),
+  ...evidenceSecret(
+    'bitbucket-oauth-key',
+    'KEY',
+    'the Bitbucket OAuth consumer key',
+    'Key of a Bitbucket OAuth consumer that may read the repositories and pull requests.',
+  ),
+  ...evidenceSecret('bitbucket-oauth-secret', 'SECRET', 'the Bitbucket OAuth consumer secret', 'Secret of bitbucket-oauth-key.'),
+  'github-url': defaulted(
+    webUrlKind('https://api.github.com', true),
+    'https://api.github.com',
+    'GitHub API base URL, for the github: repositories of evidence-repos; GitHub Enterprise: https://HOST/api/v3.',
+  ),
+  ...evidenceSecret('github-token', 'TOKEN', 'the GitHub token', 'GitHub token that may read the github: repositories of evidence-repos.'),
+};
+
 const runOptions = {
   cli: defaulted(
     boolKind,
@@ -980,6 +1441,7 @@ export const configSchema = z.object({
   ...mergeOptions,
   ...queueOptions,
   ...backportOptions,
+  ...evidenceOptions,
   ...runOptions,
 });
 
@@ -991,6 +1453,7 @@ export const OPTION_GROUPS: ReadonlyArray<{ readonly title: string; readonly opt
   { title: 'Merging', options: keysOf(mergeOptions) },
   { title: "Queue modes (serial, batch, train) and marge-bot's batch options", options: keysOf(queueOptions) },
   { title: 'Backports', options: keysOf(backportOptions) },
+  { title: 'Monthly evidence report', options: keysOf(evidenceOptions) },
   { title: 'Running Shepherd', options: keysOf(runOptions) },
 ];
 
@@ -1012,6 +1475,14 @@ export const SECRET_FILE_OPTIONS = {
   'gitlab-webhook-secret': 'gitlab-webhook-secret-file',
   'ssh-key': 'ssh-key-file',
   'smtp-url': 'smtp-url-file',
+  'evidence-s3-access-key-id': 'evidence-s3-access-key-id-file',
+  'evidence-s3-secret-access-key': 'evidence-s3-secret-access-key-file',
+  'evidence-google-client-secret': 'evidence-google-client-secret-file',
+  'evidence-google-refresh-token': 'evidence-google-refresh-token-file',
+  'evidence-slack-token': 'evidence-slack-token-file',
+  'bitbucket-oauth-key': 'bitbucket-oauth-key-file',
+  'bitbucket-oauth-secret': 'bitbucket-oauth-secret-file',
+  'github-token': 'github-token-file',
 } as const satisfies Partial<Record<OptionName, OptionName>>;
 
 export type SecretOption = keyof typeof SECRET_FILE_OPTIONS;
@@ -1129,6 +1600,66 @@ export interface ShepherdConfig {
   smtpUrl?: string;
   /** Absolute path the SMTP URL was read from, when it came from a file. */
   smtpUrlFile?: string;
+  // Monthly evidence report. It is on when `evidenceRepos` is not empty; then the loader has
+  // checked that what it needs is set (people, each forge's credentials, a destination).
+  // Secrets are never to be logged; each `*File` is the absolute path a secret was read from.
+  /** Parsed and checked with `evidenceRepoProblem`; in the order given, without repeats. Empty: the report is off. */
+  evidenceRepos: EvidenceRepo[];
+  /** Emails checked; no email or alias (compared ignoring case) and no name belongs to two people. */
+  evidencePeople: EvidencePerson[];
+  /** A 5-field cron expression, fields one space apart, checked as Temporal reads it; for a Schedule's cronExpressions. */
+  evidenceCron: string;
+  /** IANA zone known to Intl (in Intl's case when only the case differed): the Schedule's time zone and the months'. */
+  evidenceTimezone: string;
+  /** Credit merge commits (2 or more parents) too. */
+  evidenceIncludeMerges: boolean;
+  /** Repositories read at once, 1..64. */
+  evidenceConcurrency: number;
+  /** Absent: no upload to S3. */
+  evidenceS3Bucket?: string;
+  /** Key template: contains {person}, maybe {month} (YYYY-MM), no other {placeholder}. */
+  evidenceS3Key: string;
+  /** An S3-compatible server's endpoint, as given; absent: AWS S3 of `evidenceS3Region`. */
+  evidenceS3Endpoint?: string;
+  evidenceS3Region: string;
+  /** Set together with `evidenceS3SecretAccessKey` or not at all; absent: the AWS SDK's default credential chain. */
+  evidenceS3AccessKeyId?: string;
+  evidenceS3AccessKeyIdFile?: string;
+  evidenceS3SecretAccessKey?: string;
+  evidenceS3SecretAccessKeyFile?: string;
+  /** Parent folder ID; absent: no upload to Google Drive. When set, the three Google credentials are too. */
+  evidenceDriveFolder?: string;
+  evidenceGoogleClientId?: string;
+  evidenceGoogleClientSecret?: string;
+  evidenceGoogleClientSecretFile?: string;
+  evidenceGoogleRefreshToken?: string;
+  evidenceGoogleRefreshTokenFile?: string;
+  /** Token endpoint as given, e.g. https://oauth2.googleapis.com/token. */
+  evidenceGoogleTokenUrl: string;
+  /** The Drive API's root URL as given (googleapis' `rootUrl`), e.g. https://www.googleapis.com/. */
+  evidenceDriveUrl: string;
+  /** Absent: the summary is only logged and printed. */
+  evidenceSlackToken?: string;
+  evidenceSlackTokenFile?: string;
+  /** Where the summary goes when every repository was read, e.g. #events. */
+  evidenceSlackChannel: string;
+  /** Where it goes when a repository could not be read, e.g. #urgent. */
+  evidenceSlackAlertChannel: string;
+  /** Slack Web API base URL as given (WebClient's `slackApiUrl`), e.g. https://slack.com/api/. */
+  evidenceSlackUrl: string;
+  /** API base without a trailing slash (one is dropped), e.g. https://api.bitbucket.org/2.0: append "/repositories/...". */
+  bitbucketUrl: string;
+  /** OAuth token endpoint as given, e.g. https://bitbucket.org/site/oauth2/access_token. */
+  bitbucketTokenUrl: string;
+  /** OAuth consumer key and secret (client-credentials grant). */
+  bitbucketOauthKey?: string;
+  bitbucketOauthKeyFile?: string;
+  bitbucketOauthSecret?: string;
+  bitbucketOauthSecretFile?: string;
+  /** API base without a trailing slash (one is dropped), e.g. https://api.github.com or https://HOST/api/v3 (Octokit's `baseUrl`). */
+  githubUrl: string;
+  githubToken?: string;
+  githubTokenFile?: string;
   // Running Shepherd
   /** Run once and exit (`shepherd run-once`) instead of as a service. */
   cli: boolean;
@@ -1210,6 +1741,42 @@ export function toShepherdConfig(values: OptionValues, cwd: string): ShepherdCon
     adminEmail: values['admin-email'],
     smtpUrl: values['smtp-url'],
     smtpUrlFile: absolute(values['smtp-url-file']),
+    evidenceRepos: values['evidence-repos'],
+    evidencePeople: values['evidence-people'],
+    evidenceCron: values['evidence-cron'],
+    evidenceTimezone: values['evidence-timezone'],
+    evidenceIncludeMerges: values['evidence-include-merges'],
+    evidenceConcurrency: values['evidence-concurrency'],
+    evidenceS3Bucket: values['evidence-s3-bucket'],
+    evidenceS3Key: values['evidence-s3-key'],
+    evidenceS3Endpoint: values['evidence-s3-endpoint'],
+    evidenceS3Region: values['evidence-s3-region'],
+    evidenceS3AccessKeyId: values['evidence-s3-access-key-id'],
+    evidenceS3AccessKeyIdFile: absolute(values['evidence-s3-access-key-id-file']),
+    evidenceS3SecretAccessKey: values['evidence-s3-secret-access-key'],
+    evidenceS3SecretAccessKeyFile: absolute(values['evidence-s3-secret-access-key-file']),
+    evidenceDriveFolder: values['evidence-drive-folder'],
+    evidenceGoogleClientId: values['evidence-google-client-id'],
+    evidenceGoogleClientSecret: values['evidence-google-client-secret'],
+    evidenceGoogleClientSecretFile: absolute(values['evidence-google-client-secret-file']),
+    evidenceGoogleRefreshToken: values['evidence-google-refresh-token'],
+    evidenceGoogleRefreshTokenFile: absolute(values['evidence-google-refresh-token-file']),
+    evidenceGoogleTokenUrl: values['evidence-google-token-url'],
+    evidenceDriveUrl: values['evidence-drive-url'],
+    evidenceSlackToken: values['evidence-slack-token'],
+    evidenceSlackTokenFile: absolute(values['evidence-slack-token-file']),
+    evidenceSlackChannel: values['evidence-slack-channel'],
+    evidenceSlackAlertChannel: values['evidence-slack-alert-channel'],
+    evidenceSlackUrl: values['evidence-slack-url'],
+    bitbucketUrl: values['bitbucket-url'],
+    bitbucketTokenUrl: values['bitbucket-token-url'],
+    bitbucketOauthKey: values['bitbucket-oauth-key'],
+    bitbucketOauthKeyFile: absolute(values['bitbucket-oauth-key-file']),
+    bitbucketOauthSecret: values['bitbucket-oauth-secret'],
+    bitbucketOauthSecretFile: absolute(values['bitbucket-oauth-secret-file']),
+    githubUrl: values['github-url'],
+    githubToken: values['github-token'],
+    githubTokenFile: absolute(values['github-token-file']),
     cli: values.cli,
     debug: values.debug,
     botName: values['bot-name'],

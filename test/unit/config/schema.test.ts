@@ -29,8 +29,22 @@ describe('configSchema', () => {
   });
 
   it('marks exactly the credentials as secret', () => {
-    expect(OPTION_NAMES.filter((name) => optionMeta(name).secret)).toEqual(['auth-token', 'gitlab-webhook-secret', 'ssh-key', 'smtp-url']);
-    expect(OPTION_NAMES.filter((name) => optionMeta(name).kind === 'secret')).toEqual(['auth-token', 'gitlab-webhook-secret', 'ssh-key', 'smtp-url']);
+    const secrets = [
+      'auth-token',
+      'gitlab-webhook-secret',
+      'ssh-key',
+      'smtp-url',
+      'evidence-s3-access-key-id',
+      'evidence-s3-secret-access-key',
+      'evidence-google-client-secret',
+      'evidence-google-refresh-token',
+      'evidence-slack-token',
+      'bitbucket-oauth-key',
+      'bitbucket-oauth-secret',
+      'github-token',
+    ];
+    expect(OPTION_NAMES.filter((name) => optionMeta(name).secret)).toEqual(secrets);
+    expect(OPTION_NAMES.filter((name) => optionMeta(name).kind === 'secret')).toEqual(secrets);
   });
 
   it('declares the options of the brief', () => {
@@ -102,6 +116,43 @@ describe('configSchema', () => {
         'admin-email',
         'smtp-url',
         'smtp-url-file',
+        // the monthly evidence report
+        'evidence-repos',
+        'evidence-people',
+        'evidence-cron',
+        'evidence-timezone',
+        'evidence-include-merges',
+        'evidence-concurrency',
+        'evidence-s3-bucket',
+        'evidence-s3-key',
+        'evidence-s3-endpoint',
+        'evidence-s3-region',
+        'evidence-s3-access-key-id',
+        'evidence-s3-access-key-id-file',
+        'evidence-s3-secret-access-key',
+        'evidence-s3-secret-access-key-file',
+        'evidence-drive-folder',
+        'evidence-google-client-id',
+        'evidence-google-client-secret',
+        'evidence-google-client-secret-file',
+        'evidence-google-refresh-token',
+        'evidence-google-refresh-token-file',
+        'evidence-google-token-url',
+        'evidence-drive-url',
+        'evidence-slack-token',
+        'evidence-slack-token-file',
+        'evidence-slack-channel',
+        'evidence-slack-alert-channel',
+        'evidence-slack-url',
+        'bitbucket-url',
+        'bitbucket-token-url',
+        'bitbucket-oauth-key',
+        'bitbucket-oauth-key-file',
+        'bitbucket-oauth-secret',
+        'bitbucket-oauth-secret-file',
+        'github-url',
+        'github-token',
+        'github-token-file',
       ].sort(),
     );
   });
