@@ -5,6 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApp } from './api/createApp';
 import { embargoCommand } from './commands/embargoCommand';
+import { evidenceCommand, monthArgument } from './commands/evidenceCommand';
+import { ensureEvidenceSchedule } from './temporal/evidenceSchedule';
 import { runOnce } from './commands/runOnce';
 import { freePort } from './temporal/freePort';
 import { temporalEventSink } from './api/temporalEventSink';
@@ -23,6 +25,8 @@ Commands:
             0 if all were merged (also: start --cli, or SHEPHERD_CLI=true)
   config    print the effective configuration, where each value comes from, secrets masked
   embargo   "<spec>" [--at <ISO time>]: is that instant covered by the embargo, and until when
+  evidence  --month YYYY-MM: run that month's evidence report now, wait, print its summary; exit
+            0 when it completed, 1 when it failed
   help      this text
 
 Options (flags > SHEPHERD_* environment > --config-file YAML > defaults):
@@ -114,6 +118,10 @@ export async function startShepherd(config: ShepherdConfig, parts: { api: boolea
         );
       }
       await startMergeRequestPolling(worker.client, config);
+      if (config.evidenceRepos.length > 0) {
+        const how = await ensureEvidenceSchedule(worker.client, { cron: config.evidenceCron, timeZone: config.evidenceTimezone, taskQueue: config.taskQueue });
+        log(`evidence report: Schedule shepherd-evidence ${how} (${config.evidenceCron}, ${config.evidenceTimezone})`);
+      }
       log(`worker polling task queue "${config.taskQueue}" on ${address}`);
       if (!config.gitlabUrl || !config.authToken) {
         log('note: no GitLab configured (gitlab-url, auth-token-file): merge requests cannot be processed until it is');
@@ -171,6 +179,24 @@ async function runOnceCommand(config: ShepherdConfig): Promise<number> {
   }
 }
 
+/** `shepherd evidence --month`: against temporal-address, or an in-memory dev server of its own. */
+async function evidenceCliCommand(config: ShepherdConfig, month: string): Promise<number> {
+  installRuntimeLogging(config.debug);
+  let devServer: DevServer | undefined;
+  try {
+    let address = config.temporalAddress;
+    if (!address) {
+      devServer = await startDevServer({ port: await freePort() });
+      address = devServer.address;
+    }
+    const result = await evidenceCommand(config, { address, month });
+    for (const line of result.lines) (result.code === 0 ? process.stdout : process.stderr).write(`${line}\n`);
+    return result.code;
+  } finally {
+    await devServer?.stop();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   if (command === 'help' || command === '--help' || command === '-h') {
@@ -182,9 +208,20 @@ export async function main(argv: string[]): Promise<number> {
     (result.code === 0 ? process.stdout : process.stderr).write(result.out + '\n');
     return result.code;
   }
+  let month: string | undefined;
+  let options = rest;
+  if (command === 'evidence') {
+    const parsed = monthArgument(rest);
+    if (parsed.error || !parsed.month) {
+      process.stderr.write(`shepherd evidence: ${parsed.error ?? '--month YYYY-MM is required, e.g. --month 2026-10'}\n`);
+      return 2;
+    }
+    month = parsed.month;
+    options = parsed.rest;
+  }
   let loaded;
   try {
-    loaded = loadConfig({ argv: rest, env: process.env, cwd: process.cwd() });
+    loaded = loadConfig({ argv: options, env: process.env, cwd: process.cwd() });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`shepherd: ${err.message}\n`);
@@ -204,6 +241,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'run-once':
       return runOnceCommand(config);
+    case 'evidence':
+      return evidenceCliCommand(config, month as string);
     case 'start':
       if (config.cli) return runOnceCommand(config);
       await runUntilSignalled(await startShepherd(config, { api: true, worker: true, embedded: true }));

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type MergeQueueSettings } from './activities';
+import { createEvidenceActivities, type EvidenceDeps } from './activities/evidenceActivities';
+import { evidenceDepsFrom } from './evidence/fromConfig';
 import { queueSettingsFor } from './config/queueSettings';
 import { cannotLandMessage } from './domain/comments';
 import type { ShepherdConfig } from './config';
@@ -21,6 +23,8 @@ export interface ShepherdWorkerOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Overrides the task queue from the configuration (tests use one per test). */
   taskQueue?: string;
+  /** The evidence report's clients; built from the configuration when absent. */
+  evidence?: EvidenceDeps;
 }
 
 export interface RunningWorker {
@@ -191,11 +195,12 @@ export async function startWorker(opts: ShepherdWorkerOptions): Promise<RunningW
     queueSettings: (project, targetBranch) => queueSettingsFor(config, project, targetBranch),
     adminMailer: adminMailerFrom(config),
   });
+  const evidence = createEvidenceActivities(opts.evidence ?? evidenceDepsFrom(config));
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue,
-    activities,
+    activities: { ...activities, ...evidence },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
   });
   const run = worker.run().finally(async () => {

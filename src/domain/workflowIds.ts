@@ -34,3 +34,11 @@ export function landWorkflowId(forge: ForgeKind, project: string, targetBranch: 
 export function backportWorkflowId(ref: MergeRequestRef, destination: string): string {
   return `backport:${ref.forge}:${ref.project}:${ref.iid}:${destination}`;
 }
+
+/** The monthly evidence report of one month (`YYYY-MM`), however it was started. */
+export function evidenceReportWorkflowId(month: string): string {
+  return `evidence:${month}`;
+}
+
+/** The Temporal Schedule that starts the evidence report each month (evidence-cron). */
+export const EVIDENCE_SCHEDULE_ID = 'shepherd-evidence';

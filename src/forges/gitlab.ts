@@ -36,6 +36,18 @@ import type {
 } from '../domain/types';
 import { ForgeError, ForgeUnavailableError, MergeRequestExistsError, type Forge } from './forge';
 
+/** A commit as the evidence report reads it from GitLab. */
+export interface GitLabWindowCommit {
+  sha: string;
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  /** The date GitLab's since/until filter on. */
+  committedDate: string;
+  parentCount: number;
+  webUrl: string;
+}
+
 export interface GitLabForgeOptions {
   /** e.g. https://gitlab.example.com — no /api/v4, no trailing slash needed. */
   url: string;
@@ -714,6 +726,67 @@ export class GitLabForge implements Forge {
     }
     const commits = await this.asOnTarget(project, mergedSha ?? mr.sha, listed);
     return { how: 'fast-forward', mergeCommitSha: null, squashCommitSha: null, commits, targetBranch };
+  }
+
+  // --- the monthly evidence report: commits and merged merge requests of a window, page by page
+
+  /** One page of the default branch's commits committed in [since, until) (GitLab's filter), newest first. */
+  async commitsPage(
+    project: string,
+    window: { since: string; until: string },
+    page: number,
+  ): Promise<{ commits: GitLabWindowCommit[]; nextPage?: number }> {
+    const { data, paginationInfo } = await this.call(`GET ${project} commits page ${page}`, () =>
+      this.api.Commits.all(project, {
+        since: window.since,
+        until: window.until,
+        perPage: this.perPage,
+        page,
+        maxPages: 1,
+        pagination: 'offset',
+        showExpanded: true,
+      }),
+    );
+    const commits = data.map((c) => ({
+      sha: c.id,
+      message: typeof c.message === 'string' ? c.message : c.title,
+      authorName: c.author_name,
+      authorEmail: c.author_email,
+      committedDate: typeof c.committed_date === 'string' ? c.committed_date : c.created_at,
+      parentCount: Array.isArray(c.parent_ids) ? c.parent_ids.length : 1,
+      webUrl: c.web_url,
+    }));
+    return { commits, ...(paginationInfo.next ? { nextPage: paginationInfo.next } : {}) };
+  }
+
+  /** One page of merged merge requests updated since `updatedAfter`, with what they brought. */
+  async mergedRequestsPage(
+    project: string,
+    updatedAfter: string,
+    page: number,
+  ): Promise<{ requests: Array<{ iid: number; shas: string[]; approvers: UserRef[] }>; nextPage?: number }> {
+    const { data, paginationInfo } = await this.call(`GET ${project} merged merge requests page ${page}`, () =>
+      this.api.MergeRequests.all({
+        projectId: project,
+        state: 'merged',
+        updatedAfter,
+        perPage: this.perPage,
+        page,
+        maxPages: 1,
+        pagination: 'offset',
+        showExpanded: true,
+      }),
+    );
+    const requests = await Promise.all(
+      data.map(async (mr) => {
+        const approvals = await this.getApprovals(project, mr.iid);
+        if (!approvals.approvedBy.length) return { iid: mr.iid, shas: [], approvers: [] };
+        const shas = new Set((await this.mergeRequestCommits(project, mr.iid)).map((c) => c.sha));
+        for (const sha of [mr.merge_commit_sha, mr.squash_commit_sha]) if (typeof sha === 'string' && sha) shas.add(sha);
+        return { iid: mr.iid, shas: [...shas], approvers: approvals.approvedBy };
+      }),
+    );
+    return { requests, ...(paginationInfo.next ? { nextPage: paginationInfo.next } : {}) };
   }
 
   /** The MR's commits, oldest first (GitLab lists them newest first). */

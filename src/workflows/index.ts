@@ -6,3 +6,4 @@ export { mergeRequestPollWorkflow } from './mergeRequestPoll';
 export { carWorkflow } from './car';
 export { landWorkflow } from './land';
 export { backportWorkflow } from './backport';
+export { evidenceReportWorkflow, evidenceScheduledWorkflow } from './evidenceReport';

@@ -1,0 +1,286 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { WebClient } from '@slack/web-api';
+import type { drive_v3 } from 'googleapis';
+import { creditCommits } from '../domain/evidence/credit';
+import { s3KeyFor } from '../domain/evidence/keys';
+import { driveFolderName, monthBefore, monthWindow } from '../domain/evidence/month';
+import { evidenceFileName, groupEvidence, personSlug, renderEvidenceFile } from '../domain/evidence/render';
+import { evidenceSummary } from '../domain/evidence/summary';
+import type { CollectedCommit, EvidenceForge, Identity, Month } from '../domain/evidence/types';
+import { RepoUnreadableError, type EvidenceReader } from '../evidence/readers/types';
+import type { BuiltEvidence, EvidencePlan, EvidenceSettings, PersonEvidence, RepoRead } from '../evidence/types';
+import { writeZip } from '../evidence/zip';
+
+export interface EvidenceDeps {
+  settings: EvidenceSettings;
+  readers: Partial<Record<EvidenceForge, EvidenceReader>>;
+  /** Where runs keep their files: `<dataDir>/evidence/<month>/<run id>/`. */
+  dataDir: string;
+  s3?: { client: S3Client; bucket: string };
+  drive?: { client: drive_v3.Drive; rootUrl: string; parentFolderId: string };
+  slack?: { client: WebClient };
+}
+
+export interface EvidenceActivities {
+  evidencePlan(input: { month?: Month; scheduledAt?: string }): Promise<EvidencePlan>;
+  collectRepository(input: { month: Month; repo: string; window: { since: string; until: string } }): Promise<RepoRead>;
+  buildEvidence(input: { month: Month; reads: RepoRead[] }): Promise<BuiltEvidence>;
+  uploadEvidenceToS3(input: { month: Month; person: PersonEvidence }): Promise<{ key: string }>;
+  prepareDriveFolder(input: { month: Month }): Promise<{ folderId: string; replaced: number }>;
+  uploadEvidenceToDrive(input: { month: Month; folderId: string; person: PersonEvidence }): Promise<{ fileId: string }>;
+  postEvidenceSummary(input: { month: Month; channel: string; text: string }): Promise<{ posted: boolean }>;
+  summariseEvidence(input: { month: Month; reads: RepoRead[]; built: BuiltEvidence }): Promise<{ channel: string; text: string }>;
+  cleanEvidenceRun(input: { month: Month }): Promise<void>;
+}
+
+const FOLDER_MIME = 'application/vnd.google-apps.folder';
+
+/** Where a page reader stands: what the activity heartbeats, so a retry resumes at that page. */
+interface ReadProgress {
+  stage: 'commits' | 'approvals';
+  cursor?: string;
+  commitsBytes: number;
+  approvalsBytes: number;
+  commits: number;
+  pages: number;
+}
+
+function runDir(dataDir: string, month: Month): string {
+  // One folder per workflow run: a re-run of the month never reads an earlier run's pages.
+  return path.join(dataDir, 'evidence', month, Context.current().info.workflowExecution?.runId ?? 'outside-a-workflow');
+}
+
+function repoStem(repo: string): string {
+  return evidenceFileName(repo).replace(/\.txt$/, '');
+}
+
+/** Keeps the first `bytes` of a file (creating it empty), dropping what a killed attempt half wrote. */
+async function truncateTo(file: string, bytes: number): Promise<void> {
+  const handle = await fs.promises.open(file, 'a');
+  try {
+    await handle.truncate(bytes);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function appendLines(file: string, values: readonly unknown[]): Promise<number> {
+  if (values.length) await fs.promises.appendFile(file, values.map((v) => JSON.stringify(v) + '\n').join(''));
+  return (await fs.promises.stat(file)).size;
+}
+
+async function* readLines<T>(file: string): AsyncGenerator<T> {
+  const lines = createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) if (line) yield JSON.parse(line) as T;
+}
+
+export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities {
+  const { settings } = deps;
+  const repoById = new Map(settings.repos.map((r) => [r.id, r]));
+
+  return {
+    async evidencePlan({ month, scheduledAt }) {
+      // A scheduled run reports the month before its nominal start, in the configured zone, so a
+      // late or backfilled run still reports the month it was meant for.
+      const chosen = month ?? monthBefore(scheduledAt ?? new Date().toISOString(), settings.timeZone);
+      return {
+        month: chosen,
+        window: monthWindow(chosen, settings.timeZone),
+        repos: settings.repos.map((r) => r.id),
+        concurrency: settings.concurrency,
+        outputs: { s3: Boolean(deps.s3), drive: Boolean(deps.drive), slack: Boolean(deps.slack) },
+      };
+    },
+
+    async collectRepository({ month, repo: id, window }) {
+      const repo = repoById.get(id);
+      if (!repo) throw ApplicationFailure.nonRetryable(`${id} is no longer in evidence-repos`, 'EvidenceRepoUnknown');
+      const reader = deps.readers[repo.forge];
+      if (!reader) throw ApplicationFailure.nonRetryable(`${id}: ${repo.forge} is not configured`, 'EvidenceForgeUnconfigured');
+      const ctx = Context.current();
+      const dir = runDir(deps.dataDir, month);
+      await fs.promises.mkdir(dir, { recursive: true });
+      const commitsFile = path.join(dir, `${repoStem(id)}.commits.jsonl`);
+      const approvalsFile = path.join(dir, `${repoStem(id)}.approvals.jsonl`);
+      const resumed = ctx.info.heartbeatDetails as ReadProgress | undefined;
+      let progress: ReadProgress = resumed ?? { stage: 'commits', commitsBytes: 0, approvalsBytes: 0, commits: 0, pages: 0 };
+      await truncateTo(commitsFile, progress.commitsBytes);
+      await truncateTo(approvalsFile, progress.approvalsBytes);
+      if (resumed) log.info('evidence: resuming a repository at its last page', { repo: id, stage: resumed.stage, pages: resumed.pages });
+      try {
+        while (true) {
+          if (progress.stage === 'commits') {
+            const page = await reader.commitsPage(repo, window, progress.cursor);
+            const commitsBytes = await appendLines(commitsFile, page.commits);
+            progress = {
+              ...progress,
+              commitsBytes,
+              commits: progress.commits + page.commits.length,
+              pages: progress.pages + 1,
+              ...(page.next ? { cursor: page.next } : { stage: 'approvals', cursor: undefined }),
+            };
+          } else {
+            const page = await reader.approvalsPage(repo, window, progress.cursor);
+            const approvalsBytes = await appendLines(approvalsFile, page.approvals);
+            progress = { ...progress, approvalsBytes, pages: progress.pages + 1, cursor: page.next };
+            if (!page.next) break;
+          }
+          ctx.heartbeat(progress);
+        }
+      } catch (e) {
+        if (e instanceof RepoUnreadableError) {
+          log.warn('evidence: repository not readable', { repo: id, reason: e.reason, error: e.message });
+          return { repo: id, status: 'not-found', reason: e.message, commits: 0, pages: progress.pages };
+        }
+        throw e;
+      }
+      return { repo: id, status: 'read', commits: progress.commits, pages: progress.pages };
+    },
+
+    async buildEvidence({ month, reads }) {
+      const dir = runDir(deps.dataDir, month);
+      const commits: CollectedCommit[] = [];
+      for (const read of reads.filter((r) => r.status === 'read')) {
+        const stem = repoStem(read.repo);
+        const approvers = new Map<string, Identity[]>();
+        for await (const a of readLines<{ sha: string; approvers: Identity[] }>(path.join(dir, `${stem}.approvals.jsonl`))) {
+          approvers.set(a.sha, [...(approvers.get(a.sha) ?? []), ...a.approvers]);
+        }
+        for await (const c of readLines<CollectedCommit>(path.join(dir, `${stem}.commits.jsonl`))) {
+          commits.push({ ...c, approvers: approvers.get(c.sha) ?? [] });
+        }
+      }
+      const credited = creditCommits(commits, settings.people, { includeMerges: settings.includeMerges });
+      const grouped = groupEvidence(credited.entries);
+      const people: PersonEvidence[] = [];
+      await fs.promises.mkdir(path.join(dir, 'zips'), { recursive: true });
+      for (const [name, byRepo] of grouped) {
+        const person = settings.people.find((p) => p.name === name);
+        if (!person) continue;
+        const slug = personSlug(person);
+        const textDir = path.join(dir, 'people', slug);
+        await fs.promises.mkdir(textDir, { recursive: true });
+        const files: Array<{ name: string; path: string }> = [];
+        let entries = 0;
+        for (const [repo, repoEntries] of byRepo) {
+          const file = path.join(textDir, evidenceFileName(repo));
+          await fs.promises.writeFile(file, renderEvidenceFile(person, repo, month, repoEntries));
+          files.push({ name: evidenceFileName(repo), path: file });
+          entries += repoEntries.length;
+        }
+        const zip = `${slug}.zip`;
+        const { bytes, sha256 } = await writeZip(files, path.join(dir, 'zips', zip));
+        people.push({ name, slug, zip, bytes, sha256, entries });
+      }
+      return { people, commits: credited.commitsCounted, unknown: credited.unknown };
+    },
+
+    async uploadEvidenceToS3({ month, person }) {
+      if (!deps.s3) throw ApplicationFailure.nonRetryable('evidence-s3-bucket is not configured', 'EvidenceS3Unconfigured');
+      const key = s3KeyFor(settings.s3KeyTemplate, { person: person.slug, month });
+      const file = path.join(runDir(deps.dataDir, month), 'zips', person.zip);
+      // Streamed from disk; a re-run (or a retry) replaces the object with the same bytes.
+      await deps.s3.client.send(
+        new PutObjectCommand({
+          Bucket: deps.s3.bucket,
+          Key: key,
+          Body: fs.createReadStream(file),
+          ContentLength: person.bytes,
+          ContentType: 'application/zip',
+        }),
+      );
+      return { key };
+    },
+
+    async prepareDriveFolder({ month }) {
+      const drive = requireDrive(deps);
+      const name = driveFolderName(month);
+      // The seed's re-run rule: the month's folder is made anew, so it holds this run's zips only.
+      const existing = await listFiles(drive, `name = '${escapeQ(name)}' and '${escapeQ(drive.parentFolderId)}' in parents and mimeType = '${FOLDER_MIME}' and trashed = false`);
+      for (const f of existing) {
+        if (f.id) await drive.client.files.delete({ fileId: f.id, supportsAllDrives: true }, { rootUrl: drive.rootUrl });
+      }
+      const created = await drive.client.files.create(
+        { requestBody: { name, mimeType: FOLDER_MIME, parents: [drive.parentFolderId] }, fields: 'id', supportsAllDrives: true },
+        { rootUrl: drive.rootUrl },
+      );
+      if (!created.data.id) throw new Error('Google Drive created the folder without answering its id');
+      return { folderId: created.data.id, replaced: existing.length };
+    },
+
+    async uploadEvidenceToDrive({ month, folderId, person }) {
+      const drive = requireDrive(deps);
+      const name = `${person.slug}_${driveFolderName(month)}.zip`;
+      // A retry after an upload that succeeded finds the file instead of adding a second one.
+      const [known] = await listFiles(drive, `name = '${escapeQ(name)}' and '${escapeQ(folderId)}' in parents and trashed = false`);
+      if (known?.id) return { fileId: known.id };
+      const file = path.join(runDir(deps.dataDir, month), 'zips', person.zip);
+      const created = await drive.client.files.create(
+        {
+          requestBody: { name, parents: [folderId], mimeType: 'application/zip' },
+          media: { mimeType: 'application/zip', body: fs.createReadStream(file) },
+          fields: 'id',
+          supportsAllDrives: true,
+        },
+        { rootUrl: drive.rootUrl },
+      );
+      if (!created.data.id) throw new Error('Google Drive stored the zip without answering its id');
+      return { fileId: created.data.id };
+    },
+
+    async summariseEvidence({ month, reads, built }) {
+      return evidenceSummary({
+        month,
+        people: built.people.length,
+        commits: built.commits,
+        reposRead: reads.filter((r) => r.status === 'read').map((r) => r.repo),
+        reposNotFound: reads.filter((r) => r.status === 'not-found').map((r) => r.repo),
+        unknown: built.unknown,
+        channel: settings.slackChannel,
+        alertChannel: settings.slackAlertChannel,
+      });
+    },
+
+    async postEvidenceSummary({ channel, text }) {
+      if (!deps.slack) {
+        log.info('evidence: no evidence-slack-token, the summary is not posted', { channel });
+        return { posted: false };
+      }
+      const answer = await deps.slack.client.chat.postMessage({ channel, text, unfurl_links: false, mrkdwn: true });
+      if (!answer.ok) throw new Error(`Slack refused the summary: ${answer.error ?? 'unknown error'}`);
+      return { posted: true };
+    },
+
+    async cleanEvidenceRun({ month }) {
+      await fs.promises.rm(runDir(deps.dataDir, month), { recursive: true, force: true });
+    },
+  };
+}
+
+function requireDrive(deps: EvidenceDeps): NonNullable<EvidenceDeps['drive']> {
+  if (!deps.drive) throw ApplicationFailure.nonRetryable('evidence-drive-folder is not configured', 'EvidenceDriveUnconfigured');
+  return deps.drive;
+}
+
+/** Drive's query language quotes with '...' and escapes ' and \ with a backslash. */
+function escapeQ(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+}
+
+async function listFiles(drive: NonNullable<EvidenceDeps['drive']>, q: string): Promise<drive_v3.Schema$File[]> {
+  const files: drive_v3.Schema$File[] = [];
+  let pageToken: string | undefined;
+  do {
+    const { data } = await drive.client.files.list(
+      { q, fields: 'nextPageToken, files(id, name, parents)', pageSize: 100, supportsAllDrives: true, includeItemsFromAllDrives: true, ...(pageToken ? { pageToken } : {}) },
+      { rootUrl: drive.rootUrl },
+    );
+    files.push(...(data.files ?? []));
+    pageToken = data.nextPageToken ?? undefined;
+  } while (pageToken);
+  return files;
+}

@@ -1,0 +1,171 @@
+import { inWindow } from '../../domain/evidence/month';
+import type { CollectedCommit, EvidenceRepo, Identity } from '../../domain/evidence/types';
+import {
+  ForgeBusyError,
+  parseRawAuthor,
+  RepoUnreadableError,
+  unreadableReason,
+  type ApprovalsPage,
+  type CommitsPage,
+  type EvidenceReader,
+  type ReadWindow,
+} from './types';
+
+export interface BitbucketReaderOptions {
+  /** API base, e.g. https://api.bitbucket.org/2.0 */
+  apiUrl: string;
+  /** OAuth 2 token endpoint, e.g. https://bitbucket.org/site/oauth2/access_token */
+  tokenUrl: string;
+  /** OAuth consumer key and secret (client-credentials grant). */
+  key: string;
+  secret: string;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+}
+
+interface BitbucketUser {
+  display_name?: string;
+  nickname?: string;
+  account_id?: string;
+}
+
+interface BitbucketCommit {
+  hash: string;
+  date: string;
+  message?: string;
+  author?: { raw?: string; user?: BitbucketUser };
+  parents?: Array<{ hash: string }>;
+  links?: { html?: { href?: string } };
+}
+
+interface BitbucketPullRequest {
+  id: number;
+  updated_on: string;
+  merge_commit?: { hash?: string } | null;
+  participants?: Array<{ user?: BitbucketUser; approved?: boolean }>;
+}
+
+interface Paged<T> {
+  values: T[];
+  next?: string;
+}
+
+/**
+ * Bitbucket Cloud 2.0 over plain HTTP, as the seed reads it: the commits endpoint has no date
+ * filter and pages newest first, so pages are followed by their `next` link exactly until one
+ * reaches past the start of the month.
+ */
+export class BitbucketReader implements EvidenceReader {
+  private token: { value: string; expiresAt: number } | undefined;
+  private readonly apiUrl: string;
+
+  constructor(private readonly opts: BitbucketReaderOptions) {
+    this.apiUrl = opts.apiUrl.replace(/\/+$/, '');
+  }
+
+  async commitsPage(repo: EvidenceRepo, window: ReadWindow, cursor: string | undefined): Promise<CommitsPage> {
+    const page = await this.get<Paged<BitbucketCommit>>(repo, cursor ?? `${this.apiUrl}/repositories/${repo.path}/commits`);
+    const commits: CollectedCommit[] = [];
+    let pastWindow = false;
+    for (const c of page.values) {
+      if (Date.parse(c.date) < Date.parse(window.since)) pastWindow = true;
+      if (!inWindow(c.date, window)) continue;
+      commits.push({
+        repo: repo.id,
+        sha: c.hash,
+        date: c.date,
+        url: c.links?.html?.href ?? `https://bitbucket.org/${repo.path}/commits/${c.hash}`,
+        author: { ...parseRawAuthor(c.author?.raw ?? ''), ...userIdentity(c.author?.user) },
+        message: c.message ?? '',
+        parentCount: c.parents?.length ?? 0,
+        approvers: [],
+      });
+    }
+    return { commits, ...(page.next && !pastWindow ? { next: page.next } : {}) };
+  }
+
+  /** Merged pull requests, most recently updated first, until one was last updated before the month. */
+  async approvalsPage(repo: EvidenceRepo, window: ReadWindow, cursor: string | undefined): Promise<ApprovalsPage> {
+    const first = `${this.apiUrl}/repositories/${repo.path}/pullrequests?state=MERGED&sort=-updated_on`;
+    const page = await this.get<Paged<BitbucketPullRequest>>(repo, cursor ?? first);
+    const recent = page.values.filter((pr) => Date.parse(pr.updated_on) >= Date.parse(window.since));
+    const approvals = (
+      await Promise.all(
+        recent.map(async (listed) => {
+          const pr = await this.get<BitbucketPullRequest>(repo, `${this.apiUrl}/repositories/${repo.path}/pullrequests/${listed.id}`);
+          const approvers: Identity[] = (pr.participants ?? []).filter((p) => p.approved).map((p) => userIdentity(p.user));
+          if (!approvers.length) return [];
+          const shas = new Set<string>();
+          let url: string | undefined = `${this.apiUrl}/repositories/${repo.path}/pullrequests/${listed.id}/commits`;
+          while (url) {
+            const commits: Paged<BitbucketCommit> = await this.get<Paged<BitbucketCommit>>(repo, url);
+            for (const c of commits.values) shas.add(c.hash);
+            url = commits.next;
+          }
+          const merge = pr.merge_commit?.hash ?? listed.merge_commit?.hash;
+          if (merge) shas.add(merge);
+          return [...shas].map((sha) => ({ sha, approvers }));
+        }),
+      )
+    ).flat();
+    const olderSeen = recent.length < page.values.length;
+    return { approvals, ...(page.next && !olderSeen ? { next: page.next } : {}) };
+  }
+
+  private async get<T>(repo: EvidenceRepo, url: string, retried = false): Promise<T> {
+    const token = await this.accessToken();
+    const response = await this.fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+    if (response.status === 401 && !retried) {
+      // Client-credentials tokens expire (about two hours): get a new one once.
+      this.token = undefined;
+      return this.get(repo, url, true);
+    }
+    if (!response.ok) throw await this.failure(repo, response);
+    return (await response.json()) as T;
+  }
+
+  private async accessToken(): Promise<string> {
+    if (this.token && this.token.expiresAt > Date.now() + 60_000) return this.token.value;
+    const basic = Buffer.from(`${this.opts.key}:${this.opts.secret}`).toString('base64');
+    const response = await this.fetch(this.opts.tokenUrl, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    if (response.status >= 500 || response.status === 429) throw new ForgeBusyError(`Bitbucket's token endpoint answered ${response.status}`);
+    if (!response.ok) {
+      // The consumer key or secret is wrong: not an outage, and retrying will not fix it.
+      throw new RepoUnreadableError('unauthorized', `Bitbucket refused the OAuth consumer (${response.status}): check bitbucket-oauth-key and bitbucket-oauth-secret`);
+    }
+    const body = (await response.json()) as { access_token?: string; expires_in?: number };
+    if (!body.access_token) throw new ForgeBusyError("Bitbucket's token endpoint answered without an access_token");
+    this.token = { value: body.access_token, expiresAt: Date.now() + (body.expires_in ?? 3600) * 1000 };
+    return this.token.value;
+  }
+
+  private async fetch(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) });
+    } catch (e) {
+      throw new ForgeBusyError(`Bitbucket unavailable: ${new URL(url).pathname} failed (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+
+  private async failure(repo: EvidenceRepo, response: Response): Promise<Error> {
+    const reason = unreadableReason(response.status);
+    let detail = '';
+    try {
+      const body = (await response.json()) as { error?: { message?: string } };
+      detail = body.error?.message ?? '';
+    } catch {
+      // not JSON: the status says enough
+    }
+    if (reason) return new RepoUnreadableError(reason, `${repo.id}: Bitbucket answered ${response.status}${detail ? ` (${detail})` : ''}`);
+    return new ForgeBusyError(`${repo.id}: Bitbucket answered ${response.status}${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+function userIdentity(user: BitbucketUser | undefined): Identity {
+  if (!user) return {};
+  return { ...(user.display_name ? { name: user.display_name } : {}), ...(user.nickname ? { username: user.nickname } : {}) };
+}

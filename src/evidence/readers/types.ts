@@ -1,0 +1,64 @@
+import type { CollectedCommit, EvidenceRepo, Identity } from '../../domain/evidence/types';
+
+/** The month being read, as instants: since <= commit date < until. */
+export interface ReadWindow {
+  readonly since: string;
+  readonly until: string;
+}
+
+/** One page of a repository's commits in the window (approvers are filled in later). */
+export interface CommitsPage {
+  readonly commits: CollectedCommit[];
+  /** Where the next page starts; absent when the window has been read. Opaque, JSON-safe. */
+  readonly next?: string;
+}
+
+/** Who approved the pull/merge requests that brought which commits. */
+export interface ApprovalsPage {
+  readonly approvals: Array<{ readonly sha: string; readonly approvers: Identity[] }>;
+  readonly next?: string;
+}
+
+/** Reads one forge's repositories page by page, so a reader killed mid-way resumes at a page. */
+export interface EvidenceReader {
+  commitsPage(repo: EvidenceRepo, window: ReadWindow, cursor: string | undefined): Promise<CommitsPage>;
+  approvalsPage(repo: EvidenceRepo, window: ReadWindow, cursor: string | undefined): Promise<ApprovalsPage>;
+}
+
+export type UnreadableReason = 'not-found' | 'forbidden' | 'unauthorized';
+
+/**
+ * The forge answered that this repository cannot be read (404, 403, 401): reported in the
+ * summary as not found, and the month completes without it. Not retried.
+ */
+export class RepoUnreadableError extends Error {
+  constructor(
+    readonly reason: UnreadableReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RepoUnreadableError';
+  }
+}
+
+/** A transient failure (5xx, 429, network): the activity is retried and resumes at its page. */
+export class ForgeBusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForgeBusyError';
+  }
+}
+
+export function unreadableReason(status: number): UnreadableReason | undefined {
+  if (status === 404) return 'not-found';
+  if (status === 403) return 'forbidden';
+  if (status === 401) return 'unauthorized';
+  return undefined;
+}
+
+/** `Name <email>` as git and Bitbucket write it; either part may be missing. */
+export function parseRawAuthor(raw: string): Identity {
+  const m = /^\s*(.*?)\s*<([^>]*)>\s*$/.exec(raw);
+  if (!m) return raw.includes('@') ? { email: raw.trim() } : { name: raw.trim() };
+  return { ...(m[1] ? { name: m[1] } : {}), ...(m[2] ? { email: m[2] } : {}) };
+}

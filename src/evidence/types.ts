@@ -1,0 +1,63 @@
+import type { EvidencePerson, EvidenceRepo, Month } from '../domain/evidence/types';
+import type { ReadWindow } from './readers/types';
+
+/** What the evidence report needs from the configuration (no secrets: clients hold those). */
+export interface EvidenceSettings {
+  repos: EvidenceRepo[];
+  people: EvidencePerson[];
+  includeMerges: boolean;
+  concurrency: number;
+  timeZone: string;
+  /** e.g. `evidences/{month}/{person}.zip` */
+  s3KeyTemplate: string;
+  slackChannel: string;
+  slackAlertChannel: string;
+}
+
+/** The run of one month, as the workflow sees it: small and free of secrets. */
+export interface EvidencePlan {
+  month: Month;
+  window: ReadWindow;
+  repos: string[];
+  concurrency: number;
+  outputs: { s3: boolean; drive: boolean; slack: boolean };
+}
+
+export interface RepoRead {
+  repo: string;
+  status: 'read' | 'not-found';
+  /** Why it could not be read (404, 403, 401), when not found. */
+  reason?: string;
+  commits: number;
+  pages: number;
+}
+
+export interface PersonEvidence {
+  name: string;
+  slug: string;
+  /** Zip file name in the run's folder. */
+  zip: string;
+  bytes: number;
+  sha256: string;
+  entries: number;
+}
+
+export interface BuiltEvidence {
+  people: PersonEvidence[];
+  commits: number;
+  unknown: string[];
+}
+
+export interface EvidenceSummary {
+  month: Month;
+  people: number;
+  commits: number;
+  reposRead: string[];
+  reposNotFound: string[];
+  unknown: string[];
+  channel: string;
+  text: string;
+  s3Keys: string[];
+  driveFolderId?: string;
+  slackPosted: boolean;
+}
