@@ -38,6 +38,8 @@ export interface EvidenceActivities {
 }
 
 const FOLDER_MIME = 'application/vnd.google-apps.folder';
+/** Slack message metadata type of the summaries. */
+const EVIDENCE_EVENT = 'shepherd_evidence_report';
 
 /** Where a page reader stands: what the activity heartbeats, so a retry resumes at that page. */
 interface ReadProgress {
@@ -250,7 +252,19 @@ export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities
         log.info('evidence: no evidence-slack-token, the summary is not posted', { channel });
         return { posted: false };
       }
-      const answer = await deps.slack.client.chat.postMessage({ channel, text, unfurl_links: false, mrkdwn: true });
+      const { client } = deps.slack;
+      const info = Context.current().info;
+      // The run's id travels as message metadata: a retry whose first try Slack took (its answer
+      // lost on the way) finds the message instead of posting it twice.
+      const run = info.workflowExecution?.runId ?? 'outside-a-workflow';
+      if (info.attempt > 1 && (await alreadyPosted(client, channel, run, info.scheduledTimestampMs))) return { posted: true };
+      const answer = await client.chat.postMessage({
+        channel,
+        text,
+        unfurl_links: false,
+        mrkdwn: true,
+        metadata: { event_type: EVIDENCE_EVENT, event_payload: { run } },
+      });
       if (!answer.ok) throw new Error(`Slack refused the summary: ${answer.error ?? 'unknown error'}`);
       return { posted: true };
     },
@@ -259,6 +273,32 @@ export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities
       await fs.promises.rm(runDir(deps.dataDir, month), { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Whether this run's summary is in the channel already. A check that cannot be made (the token
+ * lacks channels:read or channels:history) answers no: then the retry posts again.
+ */
+async function alreadyPosted(client: WebClient, channel: string, run: string, sinceMs: number): Promise<boolean> {
+  try {
+    let id = /^[CG][A-Z0-9]+$/.test(channel) ? channel : undefined;
+    let cursor: string | undefined;
+    while (!id) {
+      const page = await client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 200, ...(cursor ? { cursor } : {}) });
+      id = page.channels?.find((c) => c.name === channel.replace(/^#/, ''))?.id;
+      cursor = page.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    if (!id) return false;
+    const history = await client.conversations.history({ channel: id, oldest: String(Math.floor(sinceMs / 1000) - 3600), include_all_metadata: true, limit: 200 });
+    return (history.messages ?? []).some((m) => {
+      const metadata = (m as { metadata?: { event_type?: string; event_payload?: { run?: unknown } } }).metadata;
+      return metadata?.event_type === EVIDENCE_EVENT && metadata.event_payload?.run === run;
+    });
+  } catch (e) {
+    log.warn('evidence: cannot tell whether Slack has the summary already; posting it', { error: e instanceof Error ? e.message : String(e) });
+    return false;
+  }
 }
 
 function requireDrive(deps: EvidenceDeps): NonNullable<EvidenceDeps['drive']> {

@@ -160,12 +160,17 @@ test('the month read from every forge, zipped per person, put in S3 and a new Dr
   expect(message.text).toContain('bitbucket:team/gone');
   expect(message.text).toContain('stranger@example.org');
 
-  // Run again: the same bytes in S3, still one October folder, one more message.
+  // Run again, with Slack taking the post but its answer lost: the same bytes in S3, still one
+  // October folder, and one more message, not two (the retry finds the post by its metadata).
+  slack.controls.loseAnswerNext(1, 'chat.postMessage');
   const second = await shepherd(['evidence', '--month', '2026-10']);
   expect(second.code).toBe(0);
   expect((await s3.getObject(BUCKET, 'evidences/2026-10/ana-garcia.zip')).equals(anaZip)).toBe(true);
   expect(folders()).toHaveLength(1);
   expect(drive.controls.childrenOf(folders()[0].id as string)).toHaveLength(2);
+  const calls = slack.controls.requests().map((r) => r.apiMethod);
+  expect(calls.filter((m) => m === 'chat.postMessage')).toHaveLength(2);
+  expect(calls).toContain('conversations.history');
   expect(slack.messages()).toHaveLength(2);
   // Nothing of the run is left on disk once it has been uploaded.
   expect(fs.readdirSync(path.join(work, 'data', 'evidence', '2026-10'))).toEqual([]);

@@ -1,6 +1,6 @@
-// A fake Slack Web API on loopback for tests: chat.postMessage and auth.test, answering like
-// Slack does — HTTP 200 with { ok: false, error } for API errors, HTTP 429 + Retry-After for
-// rate limits. Use it as
+// A fake Slack Web API on loopback for tests: chat.postMessage, auth.test, conversations.list
+// and conversations.history, answering like Slack does — HTTP 200 with { ok: false, error }
+// for API errors, HTTP 429 + Retry-After for rate limits. Use it as
 //
 //   const slack = await startFakeSlack();
 //   const client = new WebClient(slack.token, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
@@ -48,6 +48,8 @@ export interface SlackPostedMessage {
   thread_ts?: string;
   blocks?: unknown;
   attachments?: unknown;
+  /** Message metadata (`{ event_type, event_payload }`), when the post carried some. */
+  metadata?: unknown;
   /** Every argument as received (strings for form posts), without the token. */
   args: Record<string, unknown>;
   token: string;
@@ -79,6 +81,11 @@ export interface FakeSlackControls {
   failNext(n: number, failure: SlackFailure, apiMethod?: string): void;
   /** Shorthand: the next `n` calls get HTTP 429 with Retry-After. */
   rateLimitNext(n: number, retryAfterSeconds: number, apiMethod?: string): void;
+  /**
+   * The next `n` calls of `apiMethod` take effect, but their answer is lost (the connection is
+   * cut before it), as when Slack posted a message and the network dropped the response.
+   */
+  loseAnswerNext(n: number, apiMethod: string): void;
   setLatency(ms: number): void;
   requests(): SlackRequestRecord[];
   clear(): void;
@@ -149,6 +156,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const posted: SlackPostedMessage[] = [];
   const log: SlackRequestRecord[] = [];
   const rules: Rule[] = [];
+  const lostAnswers: Array<{ remaining: number; apiMethod: string }> = [];
   let latencyMs = opts.latencyMs ?? 0;
   let tsCounter = 0;
 
@@ -200,6 +208,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
       if (blocks !== undefined) record.blocks = blocks;
       if (attachments !== undefined) record.attachments = attachments;
+      const metadata = jsonish(args.metadata);
+      if (metadata !== undefined) record.metadata = metadata;
       posted.push(record);
       const message: Args = { type: 'message', text: text ?? '', user: who.userId, ts, team: who.teamId };
       if (who.botId) message.bot_id = who.botId;
@@ -214,6 +224,26 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (attachments !== undefined) message.attachments = attachments;
       if (record.thread_ts) message.thread_ts = record.thread_ts;
       return { ok: true, channel: channel.id, ts, message };
+    },
+    // Public and private channels the token can see, in one page (Slack pages with a cursor;
+    // next_cursor is empty on the last page).
+    'conversations.list': () => ({
+      ok: true,
+      channels: channels.map((c) => ({ id: c.id, name: c.name, is_channel: true, is_archived: c.isArchived ?? false, is_member: c.isMember ?? true })),
+      response_metadata: { next_cursor: '' },
+    }),
+    // History wants the channel's id, not its name; newest first; metadata only on request.
+    'conversations.history': (args) => {
+      const channel = channels.find((c) => c.id === args.channel);
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      if (channel.isMember === false) return { ok: false, error: 'not_in_channel' };
+      const oldest = Number(typeof args.oldest === 'string' ? args.oldest : '0');
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      const messages = posted
+        .filter((m) => m.channel === channel.id && Number(m.ts) > oldest)
+        .reverse()
+        .map((m) => ({ type: 'message', ts: m.ts, text: m.text ?? '', ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}) }));
+      return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
     },
   };
 
@@ -297,6 +327,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const who = tokens.get(token);
       if (!who) return send(200, { ok: false, error: 'invalid_auth' });
       const result = handler(args, who, token);
+      const lost = lostAnswers.find((l) => l.remaining > 0 && l.apiMethod === apiMethod);
+      if (lost) {
+        lost.remaining--;
+        record.httpStatus = 0;
+        req.socket.destroy();
+        return;
+      }
       if (warnings.length > 0) {
         result.warning = warnings.join(',');
         result.response_metadata = { warnings };
@@ -328,6 +365,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
     rateLimitNext: (n, retryAfterSeconds, apiMethod) => {
       rules.push({ remaining: n, failure: { rateLimited: { retryAfterSeconds } }, apiMethod });
+    },
+    loseAnswerNext: (n, apiMethod) => {
+      lostAnswers.push({ remaining: n, apiMethod });
     },
     setLatency: (ms) => {
       latencyMs = ms;
