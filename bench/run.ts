@@ -1,8 +1,9 @@
 // `npm run bench`: small benchmarks that print RATIOS against a baseline measured in the same
 // process (never absolute pass/fail thresholds: machines differ, ratios travel).
-//   npm run bench             about a minute
-//   npm run bench -- --quick  about 20 s, for a smoke test
+//   npm run bench             about three minutes
+//   npm run bench -- --quick  about a minute, for a smoke test
 import os from 'node:os';
+import { benchEvidence, formatEvidenceReport } from './evidence';
 import { benchMergeLatency } from './mergeLatency';
 import { benchQueue } from './queue/run';
 import { benchNormalise } from './normalise';
@@ -37,6 +38,15 @@ async function main(): Promise<void> {
     `    ${latency.samples} merges: median ${latency.oursMedianMs.toFixed(0)} ms (max ${latency.oursMaxMs.toFixed(0)} ms; goal: median under 1000 ms); ` +
       `bare receiver calling merge at once: median ${latency.baselineMedianMs.toFixed(0)} ms; ours/baseline latency ${latency.ratio.toFixed(2)}x\n\n`,
   );
+  const evidence = quick
+    ? { repos: 10, commitsPerRepo: 300, latencyMs: 20, runs: 1, concurrencies: [30] }
+    : { repos: 30, commitsPerRepo: 1000, latencyMs: 20, runs: 3, concurrencies: [30, 8] };
+  process.stdout.write(
+    `(e) monthly evidence report, ${evidence.repos} repositories x ${evidence.commitsPerRepo} commits (30 a page, ${evidence.latencyMs} ms a request), seed's serial loop vs the workflow on a Temporal dev server...\n`,
+  );
+  const report = await benchEvidence(evidence);
+  process.stdout.write(`${formatEvidenceReport(report)}\n`);
+  if (report.mismatches.length) throw new Error(`the evidence report's results differ from the baseline's: ${report.mismatches.join('; ')}`);
   process.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s (checksum ${blackholeValue()})\n`);
 }
 

@@ -70,9 +70,12 @@ async function truncateTo(file: string, bytes: number): Promise<void> {
   }
 }
 
-async function appendLines(file: string, values: readonly unknown[]): Promise<number> {
-  if (values.length) await fs.promises.appendFile(file, values.map((v) => JSON.stringify(v) + '\n').join(''));
-  return (await fs.promises.stat(file)).size;
+/** Appends one JSON line per value to a file that holds `bytes` bytes; returns its new size. */
+async function appendLines(file: string, bytes: number, values: readonly unknown[]): Promise<number> {
+  if (!values.length) return bytes;
+  const data = values.map((v) => JSON.stringify(v) + '\n').join('');
+  await fs.promises.appendFile(file, data);
+  return bytes + Buffer.byteLength(data);
 }
 
 async function* readLines<T>(file: string): AsyncGenerator<T> {
@@ -117,7 +120,7 @@ export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities
         while (true) {
           if (progress.stage === 'commits') {
             const page = await reader.commitsPage(repo, window, progress.cursor);
-            const commitsBytes = await appendLines(commitsFile, page.commits);
+            const commitsBytes = await appendLines(commitsFile, progress.commitsBytes, page.commits);
             progress = {
               ...progress,
               commitsBytes,
@@ -127,7 +130,7 @@ export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities
             };
           } else {
             const page = await reader.approvalsPage(repo, window, progress.cursor);
-            const approvalsBytes = await appendLines(approvalsFile, page.approvals);
+            const approvalsBytes = await appendLines(approvalsFile, progress.approvalsBytes, page.approvals);
             progress = { ...progress, approvalsBytes, pages: progress.pages + 1, cursor: page.next };
             if (!page.next) break;
           }
@@ -140,45 +143,37 @@ export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities
         }
         throw e;
       }
-      return { repo: id, status: 'read', commits: progress.commits, pages: progress.pages };
+      const { counted, unknown } = await writeRepositoryEvidence(dir, month, id, settings);
+      return { repo: id, status: 'read', commits: progress.commits, pages: progress.pages, counted, unknown };
     },
 
     async buildEvidence({ month, reads }) {
       const dir = runDir(deps.dataDir, month);
-      const commits: CollectedCommit[] = [];
-      for (const read of reads.filter((r) => r.status === 'read')) {
-        const stem = repoStem(read.repo);
-        const approvers = new Map<string, Identity[]>();
-        for await (const a of readLines<{ sha: string; approvers: Identity[] }>(path.join(dir, `${stem}.approvals.jsonl`))) {
-          approvers.set(a.sha, [...(approvers.get(a.sha) ?? []), ...a.approvers]);
-        }
-        for await (const c of readLines<CollectedCommit>(path.join(dir, `${stem}.commits.jsonl`))) {
-          commits.push({ ...c, approvers: approvers.get(c.sha) ?? [] });
-        }
-      }
-      const credited = creditCommits(commits, settings.people, { includeMerges: settings.includeMerges });
-      const grouped = groupEvidence(credited.entries);
-      const people: PersonEvidence[] = [];
+      const read = reads.filter((r) => r.status === 'read');
+      // Each reading activity wrote its repository's file for each person; zip them per person.
+      const peopleDir = path.join(dir, 'people');
       await fs.promises.mkdir(path.join(dir, 'zips'), { recursive: true });
-      for (const [name, byRepo] of grouped) {
-        const person = settings.people.find((p) => p.name === name);
-        if (!person) continue;
-        const slug = personSlug(person);
-        const textDir = path.join(dir, 'people', slug);
-        await fs.promises.mkdir(textDir, { recursive: true });
-        const files: Array<{ name: string; path: string }> = [];
-        let entries = 0;
-        for (const [repo, repoEntries] of byRepo) {
-          const file = path.join(textDir, evidenceFileName(repo));
-          await fs.promises.writeFile(file, renderEvidenceFile(person, repo, month, repoEntries));
-          files.push({ name: evidenceFileName(repo), path: file });
-          entries += repoEntries.length;
-        }
-        const zip = `${slug}.zip`;
-        const { bytes, sha256 } = await writeZip(files, path.join(dir, 'zips', zip));
-        people.push({ name, slug, zip, bytes, sha256, entries });
-      }
-      return { people, commits: credited.commitsCounted, unknown: credited.unknown };
+      await fs.promises.mkdir(peopleDir, { recursive: true });
+      const wanted = new Set(read.map((r) => evidenceFileName(r.repo)));
+      const slugs = new Map(settings.people.map((p) => [personSlug(p), p]));
+      const people = (
+        await Promise.all(
+          (await fs.promises.readdir(peopleDir)).sort().map(async (slug): Promise<PersonEvidence | undefined> => {
+            const person = slugs.get(slug);
+            if (!person) return undefined;
+            const names = (await fs.promises.readdir(path.join(peopleDir, slug))).filter((n) => wanted.has(n));
+            if (!names.length) return undefined;
+            const files = names.map((name) => ({ name, path: path.join(peopleDir, slug, name) }));
+            let entries = 0;
+            for (const name of names) entries += Number(await fs.promises.readFile(path.join(peopleDir, slug, `${name.slice(0, -'.txt'.length)}.entries`), 'utf8'));
+            const zip = `${slug}.zip`;
+            const { bytes, sha256 } = await writeZip(files, path.join(dir, 'zips', zip));
+            return { name: person.name, slug, zip, bytes, sha256, entries };
+          }),
+        )
+      ).filter((p): p is PersonEvidence => p !== undefined);
+      const unknown = mergeUnknown(read.flatMap((r) => r.unknown ?? []));
+      return { people, commits: read.reduce((n, r) => n + (r.counted ?? 0), 0), unknown };
     },
 
     async uploadEvidenceToS3({ month, person }) {
@@ -299,6 +294,41 @@ async function alreadyPosted(client: WebClient, channel: string, run: string, si
     log.warn('evidence: cannot tell whether Slack has the summary already; posting it', { error: e instanceof Error ? e.message : String(e) });
     return false;
   }
+}
+
+/**
+ * Credits one repository's commits of the month and writes each person's file of it (with a
+ * count beside it), replacing what an earlier attempt wrote.
+ */
+async function writeRepositoryEvidence(dir: string, month: Month, repo: string, settings: EvidenceSettings): Promise<{ counted: number; unknown: string[] }> {
+  const stem = repoStem(repo);
+  const approvers = new Map<string, Identity[]>();
+  for await (const a of readLines<{ sha: string; approvers: Identity[] }>(path.join(dir, `${stem}.approvals.jsonl`))) {
+    approvers.set(a.sha, [...(approvers.get(a.sha) ?? []), ...a.approvers]);
+  }
+  const commits: CollectedCommit[] = [];
+  for await (const c of readLines<CollectedCommit>(path.join(dir, `${stem}.commits.jsonl`))) commits.push({ ...c, approvers: approvers.get(c.sha) ?? [] });
+  const credited = creditCommits(commits, settings.people, { includeMerges: settings.includeMerges });
+  for (const [name, byRepo] of groupEvidence(credited.entries)) {
+    const person = settings.people.find((p) => p.name === name);
+    const entries = byRepo.get(repo);
+    if (!person || !entries) continue;
+    const personDir = path.join(dir, 'people', personSlug(person));
+    await fs.promises.mkdir(personDir, { recursive: true });
+    await fs.promises.writeFile(path.join(personDir, evidenceFileName(repo)), renderEvidenceFile(person, repo, month, entries));
+    await fs.promises.writeFile(path.join(personDir, `${stem}.entries`), String(entries.length));
+  }
+  return { counted: credited.commitsCounted, unknown: credited.unknown };
+}
+
+/** Unknown committers of all repositories: one each (by email when there is one), sorted. */
+function mergeUnknown(all: readonly string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const u of all) {
+    const key = (/<([^>]+)>/.exec(u)?.[1] ?? u).toLowerCase();
+    if (!byKey.has(key)) byKey.set(key, u);
+  }
+  return [...byKey.values()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function requireDrive(deps: EvidenceDeps): NonNullable<EvidenceDeps['drive']> {

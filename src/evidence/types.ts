@@ -30,6 +30,13 @@ export interface RepoRead {
   reason?: string;
   commits: number;
   pages: number;
+  /**
+   * Credited and written as per-person files by the reading activity itself, so this CPU work
+   * overlaps other repositories' network waits: distinct commits kept (merges left out unless
+   * asked), and committers who match nobody.
+   */
+  counted?: number;
+  unknown?: string[];
 }
 
 export interface PersonEvidence {

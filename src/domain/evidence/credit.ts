@@ -116,9 +116,21 @@ function compareText(a: string, b: string): number {
 }
 
 /** Earlier first whatever offsets the forges wrote; unreadable dates after readable ones. */
+/** Parsed dates of the sort in progress: a sort compares each date many times. */
+const parsed = new Map<string, number>();
+function instant(date: string): number {
+  let t = parsed.get(date);
+  if (t === undefined) {
+    if (parsed.size > 100_000) parsed.clear();
+    t = Date.parse(date);
+    parsed.set(date, t);
+  }
+  return t;
+}
+
 function compareInstants(a: string, b: string): number {
-  const ta = Date.parse(a);
-  const tb = Date.parse(b);
+  const ta = instant(a);
+  const tb = instant(b);
   if (Number.isNaN(ta) || Number.isNaN(tb)) return Number.isNaN(ta) === Number.isNaN(tb) ? compareCodeUnits(a, b) : Number.isNaN(ta) ? 1 : -1;
   return ta - tb || compareCodeUnits(a, b);
 }

@@ -90,7 +90,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const server = await new Promise<http.Server>((resolve, reject) => {
     const s = app.listen(opts.port ?? 0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
   });
-  server.keepAliveTimeout = 1000;
+  // Long enough for clients to reuse connections between pages, as the real services allow.
+  server.keepAliveTimeout = 5000;
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const view = (c: CommitRec): FakeGitHubCommit => ({ sha: c.sha, parents: [...c.parents] });
