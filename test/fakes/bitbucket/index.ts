@@ -5,7 +5,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Response } from 'express';
 import { apiRouter, errorHandler, issueToken, tokenRouter, type AuthState } from './api';
-import { RequestControls, type FailureOptions, type RequestRecord } from './controls';
+import { RequestControls, type FailureOptions, type RequestRecord } from '../shared/requestControls';
 import * as json from './serialize';
 import { Store, type CommitRec } from './store';
 import type {
@@ -17,7 +17,7 @@ import type {
 } from './types';
 
 export type * from './types';
-export type { FailureOptions, RequestRecord } from './controls';
+export type { FailureOptions, RequestRecord } from '../shared/requestControls';
 
 /** What addCommit() made, as the API will list it. */
 export interface FakeBitbucketCommit {

@@ -5,13 +5,13 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Response } from 'express';
 import { apiRouter, errorHandler } from './api';
-import { RequestControls, type FailureOptions, type RequestRecord } from './controls';
+import { RequestControls, type FailureOptions, type RequestRecord } from '../shared/requestControls';
 import * as json from './serialize';
 import { Store, type CommitRec, type RepoRec } from './store';
 import type { AddGitHubCommitInput, AddGitHubPullInput, AddGitHubRepoOptions, FakeGitHubOptions, ReviewInput } from './types';
 
 export type * from './types';
-export type { FailureOptions, RequestRecord } from './controls';
+export type { FailureOptions, RequestRecord } from '../shared/requestControls';
 
 export interface FakeGitHubCommit {
   sha: string;

@@ -1,5 +1,5 @@
-// What every request to the fake goes through before GitHub's own logic: the request log,
-// the configured latency and the failures a test asked for. (The fake Bitbucket has the same.)
+// What every request to a fake forge API (Bitbucket, GitHub) goes through before its own logic:
+// the request log, the configured latency and the failures a test asked for.
 import type { NextFunction, Request, Response } from 'express';
 
 export interface RequestRecord {
