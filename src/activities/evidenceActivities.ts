@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { WebClient } from '@slack/web-api';
@@ -38,6 +37,8 @@ export interface EvidenceActivities {
 }
 
 const FOLDER_MIME = 'application/vnd.google-apps.folder';
+/** How often a reading activity journals its pages and heartbeats where it stands (ms). */
+const CHECKPOINT_MS = 500;
 /** Slack message metadata type of the summaries. */
 const EVIDENCE_EVENT = 'shepherd_evidence_report';
 
@@ -60,27 +61,37 @@ function repoStem(repo: string): string {
   return evidenceFileName(repo).replace(/\.txt$/, '');
 }
 
-/** Keeps the first `bytes` of a file (creating it empty), dropping what a killed attempt half wrote. */
-async function truncateTo(file: string, bytes: number): Promise<void> {
-  const handle = await fs.promises.open(file, 'a');
+interface Approval {
+  sha: string;
+  approvers: Identity[];
+}
+
+/**
+ * The values a journal file holds in its first `bytes` bytes, and the file cut there: what a
+ * killed attempt wrote after its last heartbeat is dropped, since that page is read again.
+ */
+async function readJournal<T>(file: string, bytes: number): Promise<T[]> {
+  const handle = await fs.promises.open(file, 'a+');
   try {
     await handle.truncate(bytes);
+    if (bytes === 0) return [];
+    const { buffer } = await handle.read({ buffer: Buffer.alloc(bytes), position: 0, length: bytes });
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as T);
   } finally {
     await handle.close();
   }
 }
 
-/** Appends one JSON line per value to a file that holds `bytes` bytes; returns its new size. */
-async function appendLines(file: string, bytes: number, values: readonly unknown[]): Promise<number> {
+/** Appends one JSON line per value to a journal that holds `bytes` bytes; returns its new size. */
+async function appendLines(journal: fs.promises.FileHandle, bytes: number, values: readonly unknown[]): Promise<number> {
   if (!values.length) return bytes;
-  const data = values.map((v) => JSON.stringify(v) + '\n').join('');
-  await fs.promises.appendFile(file, data);
-  return bytes + Buffer.byteLength(data);
-}
-
-async function* readLines<T>(file: string): AsyncGenerator<T> {
-  const lines = createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) if (line) yield JSON.parse(line) as T;
+  const data = Buffer.from(values.map((v) => JSON.stringify(v) + '\n').join(''));
+  await journal.write(data);
+  return bytes + data.length;
 }
 
 export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities {
@@ -113,38 +124,56 @@ export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities
       const approvalsFile = path.join(dir, `${repoStem(id)}.approvals.jsonl`);
       const resumed = ctx.info.heartbeatDetails as ReadProgress | undefined;
       let progress: ReadProgress = resumed ?? { stage: 'commits', commitsBytes: 0, approvalsBytes: 0, commits: 0, pages: 0 };
-      await truncateTo(commitsFile, progress.commitsBytes);
-      await truncateTo(approvalsFile, progress.approvalsBytes);
+      // The pages read are kept in memory for crediting, and journalled only so that a later
+      // attempt (this worker killed, or the forge failing) resumes after the last checkpoint.
+      const commits = await readJournal<CollectedCommit>(commitsFile, progress.commitsBytes);
+      const approvals = await readJournal<Approval>(approvalsFile, progress.approvalsBytes);
       if (resumed) log.info('evidence: resuming a repository at its last page', { repo: id, stage: resumed.stage, pages: resumed.pages });
+      const commitsJournal = await fs.promises.open(commitsFile, 'a');
+      const approvalsJournal = await fs.promises.open(approvalsFile, 'a');
+      let unjournalled = { commits: 0, approvals: 0 };
+      let checkpointed = performance.now();
+      // Writes the pages read since the last checkpoint and heartbeats where that leaves the
+      // reading. Not after every page: a checkpoint costs about what parsing a page does.
+      const checkpoint = async (): Promise<void> => {
+        const commitsBytes = await appendLines(commitsJournal, progress.commitsBytes, commits.slice(commits.length - unjournalled.commits));
+        const approvalsBytes = await appendLines(approvalsJournal, progress.approvalsBytes, approvals.slice(approvals.length - unjournalled.approvals));
+        progress = { ...progress, commitsBytes, approvalsBytes, commits: commits.length };
+        unjournalled = { commits: 0, approvals: 0 };
+        checkpointed = performance.now();
+        ctx.heartbeat(progress);
+      };
       try {
         while (true) {
-          if (progress.stage === 'commits') {
+          const stage = progress.stage;
+          if (stage === 'commits') {
             const page = await reader.commitsPage(repo, window, progress.cursor);
-            const commitsBytes = await appendLines(commitsFile, progress.commitsBytes, page.commits);
-            progress = {
-              ...progress,
-              commitsBytes,
-              commits: progress.commits + page.commits.length,
-              pages: progress.pages + 1,
-              ...(page.next ? { cursor: page.next } : { stage: 'approvals', cursor: undefined }),
-            };
+            commits.push(...page.commits);
+            unjournalled.commits += page.commits.length;
+            progress = { ...progress, pages: progress.pages + 1, ...(page.next ? { cursor: page.next } : { stage: 'approvals', cursor: undefined }) };
           } else {
             const page = await reader.approvalsPage(repo, window, progress.cursor);
-            const approvalsBytes = await appendLines(approvalsFile, progress.approvalsBytes, page.approvals);
-            progress = { ...progress, approvalsBytes, pages: progress.pages + 1, cursor: page.next };
+            approvals.push(...page.approvals);
+            unjournalled.approvals += page.approvals.length;
+            progress = { ...progress, pages: progress.pages + 1, cursor: page.next };
             if (!page.next) break;
           }
-          ctx.heartbeat(progress);
+          if (progress.stage !== stage || performance.now() - checkpointed >= CHECKPOINT_MS) await checkpoint();
         }
       } catch (e) {
         if (e instanceof RepoUnreadableError) {
           log.warn('evidence: repository not readable', { repo: id, reason: e.reason, error: e.message });
           return { repo: id, status: 'not-found', reason: e.message, commits: 0, pages: progress.pages };
         }
+        // The next attempt starts at the page that failed, not at the last checkpoint.
+        await checkpoint().catch(() => undefined);
         throw e;
+      } finally {
+        await commitsJournal.close();
+        await approvalsJournal.close();
       }
-      const { counted, unknown } = await writeRepositoryEvidence(dir, month, id, settings);
-      return { repo: id, status: 'read', commits: progress.commits, pages: progress.pages, counted, unknown };
+      const { counted, unknown } = await writeRepositoryEvidence(dir, month, id, settings, commits, approvals);
+      return { repo: id, status: 'read', commits: commits.length, pages: progress.pages, counted, unknown };
     },
 
     async buildEvidence({ month, reads }) {
@@ -300,14 +329,18 @@ async function alreadyPosted(client: WebClient, channel: string, run: string, si
  * Credits one repository's commits of the month and writes each person's file of it (with a
  * count beside it), replacing what an earlier attempt wrote.
  */
-async function writeRepositoryEvidence(dir: string, month: Month, repo: string, settings: EvidenceSettings): Promise<{ counted: number; unknown: string[] }> {
+async function writeRepositoryEvidence(
+  dir: string,
+  month: Month,
+  repo: string,
+  settings: EvidenceSettings,
+  read: readonly CollectedCommit[],
+  approvals: readonly Approval[],
+): Promise<{ counted: number; unknown: string[] }> {
   const stem = repoStem(repo);
   const approvers = new Map<string, Identity[]>();
-  for await (const a of readLines<{ sha: string; approvers: Identity[] }>(path.join(dir, `${stem}.approvals.jsonl`))) {
-    approvers.set(a.sha, [...(approvers.get(a.sha) ?? []), ...a.approvers]);
-  }
-  const commits: CollectedCommit[] = [];
-  for await (const c of readLines<CollectedCommit>(path.join(dir, `${stem}.commits.jsonl`))) commits.push({ ...c, approvers: approvers.get(c.sha) ?? [] });
+  for (const a of approvals) approvers.set(a.sha, [...(approvers.get(a.sha) ?? []), ...a.approvers]);
+  const commits = read.map((c) => ({ ...c, approvers: approvers.get(c.sha) ?? [] }));
   const credited = creditCommits(commits, settings.people, { includeMerges: settings.includeMerges });
   for (const [name, byRepo] of groupEvidence(credited.entries)) {
     const person = settings.people.find((p) => p.name === name);

@@ -22,11 +22,38 @@ export function matchPerson(identity: Identity, people: readonly EvidencePerson[
   const email = normalize(identity.email);
   const username = normalize(identity.username);
   if (!email && !username) return undefined;
-  return people.find((person) => {
-    const aliases = person.aliases.map(normalize);
-    if (email && (normalize(person.email) === email || aliases.includes(email))) return true;
-    return username !== '' && aliases.includes(username);
-  });
+  const index = indexOf(people);
+  const byEmail = email ? index.byEmail.get(email) : undefined;
+  const byUsername = username ? index.byAlias.get(username) : undefined;
+  const first = Math.min(byEmail ?? Infinity, byUsername ?? Infinity);
+  return first === Infinity ? undefined : people[first];
+}
+
+/** Where each email and alias first appears in `people`: a month's commits look up thousands of times. */
+interface PeopleIndex {
+  byEmail: Map<string, number>;
+  byAlias: Map<string, number>;
+}
+
+const indexes = new WeakMap<readonly EvidencePerson[], PeopleIndex>();
+
+function indexOf(people: readonly EvidencePerson[]): PeopleIndex {
+  let index = indexes.get(people);
+  if (!index) {
+    index = { byEmail: new Map(), byAlias: new Map() };
+    const note = (map: Map<string, number>, key: string, i: number): void => {
+      if (key && !map.has(key)) map.set(key, i);
+    };
+    people.forEach((person, i) => {
+      note(index!.byEmail, normalize(person.email), i);
+      for (const alias of person.aliases.map(normalize)) {
+        note(index!.byEmail, alias, i);
+        note(index!.byAlias, alias, i);
+      }
+    });
+    indexes.set(people, index);
+  }
+  return index;
 }
 
 /**

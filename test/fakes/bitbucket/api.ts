@@ -3,6 +3,7 @@
 // (api.bitbucket.org/2.0/...), on one loopback origin.
 import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { applyFields, parseFields } from './fields';
 import * as json from './serialize';
 import type { CommitRec, PullRequestRec, RepoRec, Store } from './store';
 
@@ -170,6 +171,17 @@ export function apiRouter(ctx: ApiContext): express.Router {
     if (rec.expiresAt <= auth.now()) {
       throw new BitbucketError(401, 'Access token expired. Use your refresh token to obtain a new access token.');
     }
+    next();
+  });
+
+  // Partial responses: `fields` shapes every successful answer (errors keep their body).
+  r.use((req, res, next) => {
+    const raw = queryList(req, 'fields');
+    if (!raw.length) return next();
+    const spec = parseFields(raw);
+    if (!spec) throw new BitbucketError(400, `Invalid fields: ${raw.join(',')}`);
+    const send = res.json.bind(res);
+    res.json = (body: unknown) => send(res.statusCode < 300 && body && typeof body === 'object' && !Array.isArray(body) ? applyFields(body as Json, spec) : body);
     next();
   });
 

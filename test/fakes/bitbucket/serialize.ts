@@ -74,6 +74,8 @@ export function commit(origin: string, r: RepoRec, c: CommitRec): Json {
     hash: c.hash,
     date: c.date,
     message: c.message,
+    // The message rendered, as every commit carries it (`summary` of the base_commit schema).
+    summary: { type: 'rendered', raw: c.message, markup: 'markdown', html: `<p>${escapeHtml(c.message)}</p>` },
     author: {
       type: 'author',
       raw: `${c.authorName} <${c.authorEmail}>`,
@@ -142,6 +144,10 @@ export function pullRequest(origin: string, r: RepoRec, pr: PullRequestRec): Jso
       statuses: href(`${api}/statuses`),
     },
   };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\n/g, '<br>');
 }
 
 /** Bitbucket's error body: `{ type: 'error', error: { message } }`. */

@@ -213,6 +213,35 @@ describe('GET .../commits', () => {
     expect(capped.body.pagelen).toBe(100);
   });
 
+  test('fields: -path removes a field of every value, plain paths keep only those, next keeps fields', async () => {
+    const path = newRepo();
+    bb.addCommits(path, commits(40));
+    const full = await get<Page>(`${bb.url}/repositories/${path}/commits`);
+    expect(full.body.values[0]).toHaveProperty('summary.raw', 'change 40\n\nbody 40\n');
+    const fields = '-values.repository,-values.summary,-values.links.self,-values.parents.links';
+    const slim = await get<Page>(`${bb.url}/repositories/${path}/commits?fields=${encodeURIComponent(fields)}`);
+    expect(slim.status).toBe(200);
+    const [c] = slim.body.values;
+    expect(c).not.toHaveProperty('repository');
+    expect(c).not.toHaveProperty('summary');
+    expect(c.links).not.toHaveProperty('self');
+    expect(c.links).toHaveProperty('html.href', `${bb.webUrl}/${path}/commits/${String(c.hash)}`);
+    expect(c).toMatchObject({ hash: full.body.values[0].hash, date: full.body.values[0].date, author: { raw: 'Ada Lovelace <ada@example.com>' } });
+    expect(JSON.stringify(slim.body).length).toBeLessThan(JSON.stringify(full.body).length * 0.7);
+    // Following next keeps the partial response.
+    expect(new URL(String(slim.body.next)).searchParams.get('fields')).toBe(fields);
+    const second = await get<Page>(String(slim.body.next));
+    expect(second.body.values).toHaveLength(10);
+    expect(second.body.values[0]).not.toHaveProperty('repository');
+
+    const only = await get<Page>(`${bb.url}/repositories/${path}/commits?fields=values.hash,values.author.raw,next`);
+    expect(Object.keys(only.body).sort()).toEqual(['next', 'values']);
+    expect(only.body.values[0]).toEqual({ hash: full.body.values[0].hash, author: { raw: 'Ada Lovelace <ada@example.com>' } });
+    const wildcard = await get<Page>(`${bb.url}/repositories/${path}/commits?fields=values.links.*.href`);
+    expect(Object.keys((wildcard.body.values[0] as { links: Json }).links)).toContain('html');
+    expect((await get(`${bb.url}/repositories/${path}/commits?fields=values..hash`)).status).toBe(400);
+  });
+
   test('a thousand commits are made quickly', () => {
     const path = newRepo();
     const started = Date.now();
