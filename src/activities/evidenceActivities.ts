@@ -179,28 +179,9 @@ export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities
     async buildEvidence({ month, reads }) {
       const dir = runDir(deps.dataDir, month);
       const read = reads.filter((r) => r.status === 'read');
-      // Each reading activity wrote its repository's file for each person; zip them per person.
-      const peopleDir = path.join(dir, 'people');
       await fs.promises.mkdir(path.join(dir, 'zips'), { recursive: true });
-      await fs.promises.mkdir(peopleDir, { recursive: true });
-      const wanted = new Set(read.map((r) => evidenceFileName(r.repo)));
-      const slugs = new Map(settings.people.map((p) => [personSlug(p), p]));
-      const people = (
-        await Promise.all(
-          (await fs.promises.readdir(peopleDir)).sort().map(async (slug): Promise<PersonEvidence | undefined> => {
-            const person = slugs.get(slug);
-            if (!person) return undefined;
-            const names = (await fs.promises.readdir(path.join(peopleDir, slug))).filter((n) => wanted.has(n));
-            if (!names.length) return undefined;
-            const files = names.map((name) => ({ name, path: path.join(peopleDir, slug, name) }));
-            let entries = 0;
-            for (const name of names) entries += Number(await fs.promises.readFile(path.join(peopleDir, slug, `${name.slice(0, -'.txt'.length)}.entries`), 'utf8'));
-            const zip = `${slug}.zip`;
-            const { bytes, sha256 } = await writeZip(files, path.join(dir, 'zips', zip));
-            return { name: person.name, slug, zip, bytes, sha256, entries };
-          }),
-        )
-      ).filter((p): p is PersonEvidence => p !== undefined);
+      // Each reading activity wrote its repository's evidence, person after person; zip them per person.
+      const people = await zipRepositoryEvidence(dir, read, settings);
       const unknown = mergeUnknown(read.flatMap((r) => r.unknown ?? []));
       return { people, commits: read.reduce((n, r) => n + (r.counted ?? 0), 0), unknown };
     },
@@ -342,16 +323,113 @@ async function writeRepositoryEvidence(
   for (const a of approvals) approvers.set(a.sha, [...(approvers.get(a.sha) ?? []), ...a.approvers]);
   const commits = read.map((c) => ({ ...c, approvers: approvers.get(c.sha) ?? [] }));
   const credited = creditCommits(commits, settings.people, { includeMerges: settings.includeMerges });
+  // One file of the repository's evidence, person after person, and an index of where each
+  // person's part lies: two files a repository rather than two a person.
+  const chunks: Buffer[] = [];
+  const index: EvidencePart[] = [];
+  let offset = 0;
   for (const [name, byRepo] of groupEvidence(credited.entries)) {
     const person = settings.people.find((p) => p.name === name);
     const entries = byRepo.get(repo);
     if (!person || !entries) continue;
-    const personDir = path.join(dir, 'people', personSlug(person));
-    await fs.promises.mkdir(personDir, { recursive: true });
-    await fs.promises.writeFile(path.join(personDir, evidenceFileName(repo)), renderEvidenceFile(person, repo, month, entries));
-    await fs.promises.writeFile(path.join(personDir, `${stem}.entries`), String(entries.length));
+    const text = Buffer.from(renderEvidenceFile(person, repo, month, entries));
+    chunks.push(text);
+    index.push({ slug: personSlug(person), offset, bytes: text.length, entries: entries.length });
+    offset += text.length;
   }
+  const reposDir = path.join(dir, 'repos');
+  await fs.promises.mkdir(reposDir, { recursive: true });
+  await fs.promises.writeFile(path.join(reposDir, `${stem}.evidence`), Buffer.concat(chunks));
+  // Written last: an index names only parts that are all on disk.
+  await fs.promises.writeFile(path.join(reposDir, `${stem}.index.json`), JSON.stringify(index));
   return { counted: credited.commitsCounted, unknown: credited.unknown };
+}
+
+/** Where one person's file lies in a repository's evidence. */
+interface EvidencePart {
+  slug: string;
+  offset: number;
+  bytes: number;
+  entries: number;
+}
+
+/** How many people's zips are built at once: each holds that person's files in memory. */
+const ZIPS_AT_ONCE = 4;
+
+/** One person's file of one repository: a slice of the repository's evidence, or a file of its own. */
+type PersonPart = { repo: string; entries: number } & ({ offset: number; bytes: number } | { path: string });
+
+/** Every person's zip from the repositories' evidence files: each part read once, at its offset. */
+async function zipRepositoryEvidence(dir: string, read: readonly RepoRead[], settings: EvidenceSettings): Promise<PersonEvidence[]> {
+  const slugs = new Map(settings.people.map((p) => [personSlug(p), p]));
+  const bySlug = new Map<string, PersonPart[]>();
+  const add = (slug: string, part: PersonPart): void => {
+    let parts = bySlug.get(slug);
+    if (!parts) bySlug.set(slug, (parts = []));
+    parts.push(part);
+  };
+  const handles = new Map<string, fs.promises.FileHandle>();
+  try {
+    for (const r of read) {
+      const stem = path.join(dir, 'repos', repoStem(r.repo));
+      let index: EvidencePart[];
+      try {
+        index = JSON.parse(await fs.promises.readFile(`${stem}.index.json`, 'utf8')) as EvidencePart[];
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        for (const [slug, part] of await legacyParts(dir, r.repo, slugs)) add(slug, part);
+        continue;
+      }
+      if (!index.length) continue;
+      handles.set(r.repo, await fs.promises.open(`${stem}.evidence`, 'r'));
+      for (const { slug, offset, bytes, entries } of index) if (slugs.has(slug)) add(slug, { repo: r.repo, offset, bytes, entries });
+    }
+    const slugOrder = [...bySlug.keys()].sort();
+    const people: PersonEvidence[] = [];
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < slugOrder.length) {
+        const slug = slugOrder[next++];
+        const parts = bySlug.get(slug) ?? [];
+        const files = await Promise.all(
+          parts.map(async (part) => {
+            const name = evidenceFileName(part.repo);
+            if ('path' in part) return { name, path: part.path };
+            const data = Buffer.alloc(part.bytes);
+            await handles.get(part.repo)!.read({ buffer: data, position: part.offset, length: part.bytes });
+            return { name, data };
+          }),
+        );
+        const zip = `${slug}.zip`;
+        const { bytes, sha256 } = await writeZip(files, path.join(dir, 'zips', zip));
+        people.push({ name: slugs.get(slug)!.name, slug, zip, bytes, sha256, entries: parts.reduce((n, p) => n + p.entries, 0) });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(ZIPS_AT_ONCE, slugOrder.length) }, lane));
+    return people.sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+  } finally {
+    for (const handle of handles.values()) await handle.close();
+  }
+}
+
+/**
+ * A repository's parts as reading activities before the per-repository evidence files wrote
+ * them (`people/<slug>/<repo>.txt`, its count in `.entries`): a run they began ends with them.
+ */
+async function legacyParts(dir: string, repo: string, slugs: ReadonlyMap<string, unknown>): Promise<Array<[string, PersonPart]>> {
+  const name = evidenceFileName(repo);
+  const parts: Array<[string, PersonPart]> = [];
+  for (const slug of slugs.keys()) {
+    const file = path.join(dir, 'people', slug, name);
+    let entries: string;
+    try {
+      entries = await fs.promises.readFile(`${file.slice(0, -'.txt'.length)}.entries`, 'utf8');
+    } catch {
+      continue; // nothing of this person in that repository
+    }
+    parts.push([slug, { repo, entries: Number(entries), path: file }]);
+  }
+  return parts;
 }
 
 /** Unknown committers of all repositories: one each (by email when there is one), sorted. */

@@ -8,12 +8,18 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
 
-export interface ZipInput {
-  /** The entry's name in the zip, e.g. `bitbucket_team_api.txt`. */
-  readonly name: string;
-  /** The file on disk it is read from. */
-  readonly path: string;
-}
+export type ZipInput =
+  | {
+      /** The entry's name in the zip, e.g. `bitbucket_team_api.txt`. */
+      readonly name: string;
+      /** The file on disk it is read from. */
+      readonly path: string;
+    }
+  | {
+      readonly name: string;
+      /** Its bytes, already read (a slice of a repository's evidence). */
+      readonly data: Buffer;
+    };
 
 /** Regular file, rw-r--r--: the disk's own modes would leak into the bytes. */
 const FILE_MODE = 0o100644;
@@ -41,7 +47,11 @@ export async function writeZip(files: ReadonlyArray<ZipInput>, outPath: string):
 
   const zip = new ZipFile();
   const mtime = dosEpoch();
-  for (const file of sorted) zip.addFile(file.path, file.name, { mtime, mode: FILE_MODE, compress: true, forceDosTimestamp: true });
+  for (const file of sorted) {
+    const options = { mtime, mode: FILE_MODE, compress: true, forceDosTimestamp: true };
+    if ('data' in file) zip.addBuffer(file.data, file.name, options);
+    else zip.addFile(file.path, file.name, options);
+  }
   zip.end();
 
   const hash = createHash('sha256');

@@ -101,6 +101,19 @@ describe('writeZip', () => {
     }
   });
 
+  it('takes contents already in memory: the same entries and texts, and the same bytes each time', async () => {
+    const inMemory = files.map((f) => ({ name: f.name, data: fs.readFileSync(f.path) }));
+    const first = await writeZip(inMemory, path.join(dir, 'memory-1.zip'));
+    const second = await writeZip([...inMemory].reverse(), path.join(dir, 'memory-2.zip'));
+    expect(second).toEqual(first);
+    expect(entryNames(path.join(dir, 'memory-1.zip'))).toEqual(['bitbucket_team_api.txt', 'github_owner_web.txt', 'gitlab_group_app.txt']);
+    expect(first.bytes).toBeLessThan(2000);
+    if (HAS_UNZIP) {
+      expect(execFileSync('unzip', ['-p', path.join(dir, 'memory-1.zip'), 'github_owner_web.txt']).toString('utf8')).toBe('Evidence of Núria\n'.repeat(2000));
+      expect(execFileSync('unzip', ['-tq', path.join(dir, 'memory-1.zip')]).toString('utf8')).toContain('No errors detected');
+    }
+  });
+
   it('fails without leaving a file when an input is missing, and keeps an older zip in place', async () => {
     const out = path.join(dir, 'ana.zip');
     fs.writeFileSync(out, 'previous month run');
