@@ -63,6 +63,18 @@ beforeAll(async () => {
     env: { GIT_AUTHOR_NAME: 'Ana', GIT_AUTHOR_EMAIL: 'ana.garcia@old.example.com', GIT_AUTHOR_DATE: day(15), GIT_COMMITTER_DATE: day(15) },
   });
   await git(['push', '--quiet', 'origin', 'main'], { cwd: dir });
+  // ...and a merge request of hers that Joan (joanp on GitLab) approved before Maya merged it.
+  gitlab.addUser({ username: 'joanp', name: 'Joan Puig', email: 'joan@example.com' });
+  gitlab.setMember('group/app', 'joanp', 'developer');
+  await git(['checkout', '--quiet', '-b', 'importer'], { cwd: dir });
+  await git(['commit', '--quiet', '--allow-empty', '-m', 'Importer retries'], {
+    cwd: dir,
+    env: { GIT_AUTHOR_NAME: 'Ana', GIT_AUTHOR_EMAIL: 'ana.garcia@old.example.com', GIT_AUTHOR_DATE: day(16), GIT_COMMITTER_DATE: day(16) },
+  });
+  await git(['push', '--quiet', 'origin', 'importer'], { cwd: dir });
+  const reviewed = gitlab.createMergeRequest('group/app', { sourceBranch: 'importer', title: 'Importer retries', author: 'maya' });
+  gitlab.approve('group/app', reviewed.iid, 'joanp');
+  await gitlab.merge('group/app', reviewed.iid, { by: 'maya', method: 'merge' });
 
   // Drive: the parent folder, and an earlier run's folder of October with a stale zip in it.
   parentFolder = drive.controls.seedFolder('Imputació d’hores').id as string;
@@ -128,7 +140,7 @@ function unzip(zip: Buffer, name?: string): string {
 test('the month read from every forge, zipped per person, put in S3 and a new Drive folder, summarised in Slack; a re-run gives the same', async () => {
   const first = await shepherd(['evidence', '--month', '2026-10']);
   expect({ code: first.code, stderr: first.code === 0 ? '' : first.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(first.stdout).toContain('evidence of 2026-10: 2 people, 5 commits, 3 repositories read');
+  expect(first.stdout).toContain('evidence of 2026-10: 2 people, 6 commits, 3 repositories read');
   expect(first.stdout).toContain('not found: bitbucket:team/gone');
 
   // S3: one zip per person, each holding one file per repository with their commits and roles.
@@ -139,9 +151,15 @@ test('the month read from every forge, zipped per person, put in S3 and a new Dr
   expect(anaApi).toMatch(/Pair on the importer/);
   expect(anaApi).toMatch(/approver[^\n]*Fix the login form|Fix the login form[^\n]*approver/);
   expect(anaApi).not.toMatch(/September work|Merge branch/);
-  expect(unzip(anaZip, 'gitlab_group_app.txt')).toMatch(/Release notes/);
+  const anaApp = unzip(anaZip, 'gitlab_group_app.txt');
+  expect(anaApp).toMatch(/Release notes/);
+  expect(anaApp).toMatch(/author[^\n]*Importer retries|Importer retries[^\n]*author/);
+  expect(anaApp).not.toMatch(/Merge branch/); // the merge commit: December's, and a merge
   const joanZip = await s3.getObject(BUCKET, 'evidences/2026-10/joan-puig.zip');
-  expect(unzip(joanZip).trim().split('\n').sort()).toEqual(['bitbucket_team_api.txt', 'github_owner_web.txt']);
+  expect(unzip(joanZip).trim().split('\n').sort()).toEqual(['bitbucket_team_api.txt', 'github_owner_web.txt', 'gitlab_group_app.txt']);
+  const joanApp = unzip(joanZip, 'gitlab_group_app.txt');
+  expect(joanApp).toMatch(/approver[^\n]*Importer retries|Importer retries[^\n]*approver/);
+  expect(joanApp).not.toMatch(/Release notes/);
   expect(unzip(joanZip, 'bitbucket_team_api.txt')).toMatch(/co-author[^\n]*Pair on the importer|Pair on the importer[^\n]*co-author/);
   expect(unzip(joanZip, 'github_owner_web.txt')).toMatch(/Dark mode/);
 

@@ -264,6 +264,16 @@ export function apiRouter(core: Core): express.Router {
     const labels = strs(req, 'labels');
     const orderBy = str(req, 'order_by') === 'updated_at' ? 'updatedAt' : 'createdAt';
     const asc = str(req, 'sort') === 'asc';
+    // GitLab's created_/updated_after and _before (ISO 8601): on or after, on or before.
+    const times = (['created_after', 'created_before', 'updated_after', 'updated_before'] as const).map((key) => {
+      const value = str(req, key);
+      if (value === undefined) return undefined;
+      const at = Date.parse(value);
+      if (Number.isNaN(at)) throw new ApiError(400, `${key} is invalid`);
+      return { field: key.startsWith('created') ? ('createdAt' as const) : ('updatedAt' as const), after: key.endsWith('after'), at };
+    });
+    const inTimes = (mr: MrRec): boolean =>
+      times.every((t) => t === undefined || (t.after ? Date.parse(mr[t.field]) >= t.at : Date.parse(mr[t.field]) <= t.at));
     const byUsername = (name: string): number | undefined =>
       [...core.store.users.values()].find((u) => u.username.toLowerCase() === name.toLowerCase())?.id;
     return mrs
@@ -271,6 +281,7 @@ export function apiRouter(core: Core): express.Router {
       .filter((mr) => !target || mr.targetBranch === target)
       .filter((mr) => !source || mr.sourceBranch === source)
       .filter((mr) => !iids || iids.length === 0 || iids.includes(mr.iid))
+      .filter(inTimes)
       .filter((mr) => !authorUsername || mr.authorId === byUsername(authorUsername))
       .filter((mr) => authorId === undefined || mr.authorId === authorId)
       .filter((mr) => {

@@ -168,4 +168,43 @@ describe('GitLab', () => {
     expect(commits[0]).toMatchObject({ author: { name: 'Dee', email: 'dee@example.com' }, url: expect.stringContaining('/-/commit/') });
     await expect(reader.commitsPage(parseEvidenceRepo('gitlab:group/none'), OCTOBER, undefined)).rejects.toMatchObject({ reason: 'not-found' });
   });
+
+  test('approvers of the merge requests merged since the month began: on their commits, the merge commit and the squash commit', async () => {
+    fake.addProject('group/reviewed', { members: { maya: 'maintainer', bob: 'developer' } });
+    const dir = path.join(work, 'reviewed');
+    await git(['clone', '--quiet', fake.cloneUrl('group/reviewed', 'maya'), dir]);
+    const branchWith = async (branch: string, messages: string[], n: number): Promise<string[]> => {
+      await git(['checkout', '--quiet', '-b', branch, 'origin/main'], { cwd: dir });
+      const shas: string[] = [];
+      for (const message of messages) {
+        const date = day(n++);
+        await git(['commit', '--quiet', '--allow-empty', '-m', message], { cwd: dir, env: { GIT_AUTHOR_NAME: 'Dee', GIT_AUTHOR_EMAIL: 'dee@example.com', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
+        shas.push(await git(['rev-parse', 'HEAD'], { cwd: dir }));
+      }
+      await git(['push', '--quiet', 'origin', branch], { cwd: dir });
+      return shas;
+    };
+    const reviewed = await branchWith('reviewed', ['Reviewed one', 'Reviewed two'], 5);
+    const unreviewed = await branchWith('unreviewed', ['Nobody looked'], 8);
+    const squashed = await branchWith('squashed', ['Squash me', 'And me'], 9);
+    const pending = await branchWith('pending', ['Approved, not merged'], 12);
+    const open = (sourceBranch: string, squash = false) => fake.createMergeRequest('group/reviewed', { sourceBranch, title: sourceBranch, author: 'maya', squash });
+    const [a, b, c, d] = [open('reviewed'), open('unreviewed'), open('squashed', true), open('pending')];
+    fake.approve('group/reviewed', a.iid, 'bob');
+    fake.approve('group/reviewed', c.iid, 'bob');
+    fake.approve('group/reviewed', d.iid, 'bob');
+    const mergedA = await fake.merge('group/reviewed', a.iid, { by: 'maya', method: 'merge' });
+    await fake.merge('group/reviewed', b.iid, { by: 'maya', method: 'merge' });
+    const mergedC = await fake.merge('group/reviewed', c.iid, { by: 'maya', method: 'merge' });
+
+    const reader = new GitLabReader(new GitLabForge({ url: fake.url, token: fake.user('maya').token }));
+    const { approvals } = await readAll(reader, parseEvidenceRepo('gitlab:group/reviewed'));
+
+    const approved = [...reviewed, mergedA.mergeCommitSha, ...squashed, mergedC.squashCommitSha, mergedC.mergeCommitSha];
+    expect([...approvals.keys()].sort()).toEqual(approved.filter((x): x is string => typeof x === 'string').sort());
+    for (const sha of approved) if (sha) expect(approvals.get(sha)).toEqual(['bob']);
+    expect(mergedC.squashCommitSha).toEqual(expect.any(String));
+    expect(approvals.has(unreviewed[0])).toBe(false);
+    expect(approvals.has(pending[0])).toBe(false);
+  });
 });

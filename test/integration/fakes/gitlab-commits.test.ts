@@ -195,4 +195,24 @@ describe('merge requests of a commit, and who approved them', () => {
     const open = await api(fake, 'maya', 'GET', `${projectPath(project)}/repository/commits/${s1}/merge_requests?state=opened`);
     expect(open.body).toEqual([]);
   });
+
+  test('MergeRequests.all with updatedAfter/updatedBefore: on or after, on or before the time given; a bad time is a 400', async () => {
+    const { project, dir } = await newProject();
+    await git(['checkout', '--quiet', '-b', 'timed'], { cwd: dir });
+    await daily(dir, 1, '2026-10-08T10:00:00Z', 'timed');
+    await git(['push', '--quiet', 'origin', 'timed'], { cwd: dir });
+    const mr = fake.createMergeRequest(project, { sourceBranch: 'timed', title: 'Timed', author: 'dev' });
+    const merged = await fake.merge(project, mr.iid, { by: 'maya', method: 'merge' });
+    const updated = Date.parse(String((await gitlab.MergeRequests.show(project, mr.iid)).updated_at));
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    const iids = async (opts: { updatedAfter?: string; updatedBefore?: string }): Promise<number[]> =>
+      (await gitlab.MergeRequests.all({ projectId: project, state: 'merged', ...opts })).map((m) => m.iid);
+    expect(merged.state).toBe('merged');
+    expect(await iids({ updatedAfter: iso(updated) })).toEqual([mr.iid]);
+    expect(await iids({ updatedAfter: iso(updated + 1000) })).toEqual([]);
+    expect(await iids({ updatedBefore: iso(updated - 1000) })).toEqual([]);
+    expect(await iids({ updatedAfter: '2026-10-01T00:00:00Z', updatedBefore: iso(updated) })).toEqual([mr.iid]);
+    const bad = await api(fake, 'maya', 'GET', `${projectPath(project)}/merge_requests?updated_after=yesterday`);
+    expect(bad.status).toBe(400);
+  });
 });
