@@ -69,10 +69,17 @@ interface Approval {
 /**
  * The values a journal file holds in its first `bytes` bytes, and the file cut there: what a
  * killed attempt wrote after its last heartbeat is dropped, since that page is read again.
+ * Undefined, and the file emptied, when it holds fewer bytes than that: the attempt runs on
+ * another host, or the data-dir was cleared, so the reading starts over.
  */
-async function readJournal<T>(file: string, bytes: number): Promise<T[]> {
+async function readJournal<T>(file: string, bytes: number): Promise<T[] | undefined> {
   const handle = await fs.promises.open(file, 'a+');
   try {
+    const { size } = await handle.stat();
+    if (size < bytes) {
+      await handle.truncate(0);
+      return undefined;
+    }
     await handle.truncate(bytes);
     if (bytes === 0) return [];
     const { buffer } = await handle.read({ buffer: Buffer.alloc(bytes), position: 0, length: bytes });
@@ -122,13 +129,19 @@ export function createEvidenceActivities(deps: EvidenceDeps): EvidenceActivities
       await fs.promises.mkdir(dir, { recursive: true });
       const commitsFile = path.join(dir, `${repoStem(id)}.commits.jsonl`);
       const approvalsFile = path.join(dir, `${repoStem(id)}.approvals.jsonl`);
+      const start: ReadProgress = { stage: 'commits', commitsBytes: 0, approvalsBytes: 0, commits: 0, pages: 0 };
       const resumed = ctx.info.heartbeatDetails as ReadProgress | undefined;
-      let progress: ReadProgress = resumed ?? { stage: 'commits', commitsBytes: 0, approvalsBytes: 0, commits: 0, pages: 0 };
+      let progress: ReadProgress = resumed ?? start;
       // The pages read are kept in memory for crediting, and journalled only so that a later
       // attempt (this worker killed, or the forge failing) resumes after the last checkpoint.
-      const commits = await readJournal<CollectedCommit>(commitsFile, progress.commitsBytes);
-      const approvals = await readJournal<Approval>(approvalsFile, progress.approvalsBytes);
-      if (resumed) log.info('evidence: resuming a repository at its last page', { repo: id, stage: resumed.stage, pages: resumed.pages });
+      let commits = await readJournal<CollectedCommit>(commitsFile, progress.commitsBytes);
+      let approvals = await readJournal<Approval>(approvalsFile, progress.approvalsBytes);
+      if (!commits || !approvals) {
+        log.warn('evidence: the pages an earlier attempt read are not on this host; reading the repository from its first page', { repo: id, pages: progress.pages });
+        progress = start;
+        commits = (await readJournal<CollectedCommit>(commitsFile, 0)) ?? [];
+        approvals = (await readJournal<Approval>(approvalsFile, 0)) ?? [];
+      } else if (resumed) log.info('evidence: resuming a repository at its last page', { repo: id, stage: resumed.stage, pages: resumed.pages });
       const commitsJournal = await fs.promises.open(commitsFile, 'a');
       const approvalsJournal = await fs.promises.open(approvalsFile, 'a');
       let unjournalled = { commits: 0, approvals: 0 };
