@@ -1,6 +1,6 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import type { ForgeKind, MergeRequestRef } from '../domain/types';
-import { FORGE, MERGE_REQUEST, PROJECT, TARGET_BRANCH } from './searchAttributes';
+import { FORGE, MERGE_REQUEST, PROJECT, TARGET_BRANCH } from './searchAttributeKeys';
 
 /** Search attributes a merge request's workflow starts with, so people can find it in the Web UI. */
 export function mergeRequestSearchAttributes(ref: MergeRequestRef, targetBranch?: string): SearchAttributePair[] {

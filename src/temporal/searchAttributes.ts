@@ -1,27 +1,9 @@
 import type { Connection } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { ALL_SEARCH_ATTRIBUTES } from './searchAttributeKeys';
 
-// Search attributes that make the Web UI useful: find "MR !42 of group/app" and see its phase.
-export const FORGE = defineSearchAttributeKey('ShepherdForge', SearchAttributeType.KEYWORD);
-export const PROJECT = defineSearchAttributeKey('ShepherdProject', SearchAttributeType.KEYWORD);
-export const MERGE_REQUEST = defineSearchAttributeKey('ShepherdMergeRequest', SearchAttributeType.INT);
-export const TARGET_BRANCH = defineSearchAttributeKey('ShepherdTargetBranch', SearchAttributeType.KEYWORD);
-export const PHASE = defineSearchAttributeKey('ShepherdPhase', SearchAttributeType.KEYWORD);
-/** The commit a merge job waits for CI on: pipeline hooks are routed by (project, SHA). */
-export const HEAD_SHA = defineSearchAttributeKey('ShepherdHeadSha', SearchAttributeType.KEYWORD);
-
-/** `--search-attribute` arguments for `temporal server start-dev`. */
-export const DEV_SERVER_SEARCH_ATTRIBUTES: string[] = [
-  'ShepherdForge=Keyword',
-  'ShepherdProject=Keyword',
-  'ShepherdMergeRequest=Int',
-  'ShepherdTargetBranch=Keyword',
-  'ShepherdPhase=Keyword',
-  'ShepherdHeadSha=Keyword',
-];
-
-const ALL = [FORGE, PROJECT, MERGE_REQUEST, TARGET_BRANCH, PHASE, HEAD_SHA];
+export { DEV_SERVER_SEARCH_ATTRIBUTES, FORGE, HEAD_SHA, MERGE_REQUEST, PHASE, PROJECT, TARGET_BRANCH } from './searchAttributeKeys';
 
 /**
  * Registers Shepherd's search attributes on a server that lacks them (an existing cluster, the
@@ -33,7 +15,7 @@ export async function registerSearchAttributes(connection: Pick<Connection, 'ope
     .listSearchAttributes({ namespace })
     .then((r) => r.customAttributes, () => undefined);
   const missing: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
-  for (const key of ALL) {
+  for (const key of ALL_SEARCH_ATTRIBUTES) {
     if (customAttributes && key.name in customAttributes) continue;
     missing[key.name] =
       key.type === SearchAttributeType.INT

@@ -14,7 +14,7 @@ import { isPipelineFinished, isPipelinePassed } from '../domain/events';
 import type { JobOutcome, RefusalReason } from '../domain/jobOutcome';
 import { checkReadiness, type MergeTrigger } from '../domain/readiness';
 import type { ForgeKind, MergeRequestRef, Pipeline } from '../domain/types';
-import { HEAD_SHA } from '../temporal/searchAttributes';
+import { HEAD_SHA } from '../temporal/searchAttributeKeys';
 import { forge, train } from './activities';
 import { cancelJobSignal, carReportSignal, pipelineSignal, type CarReport } from './definitions';
 import { showPhase } from './phase';

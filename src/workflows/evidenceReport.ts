@@ -2,7 +2,9 @@ import {
   ApplicationFailure,
   ActivityFailure,
   executeChild,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -10,6 +12,7 @@ import type { EvidenceActivities } from '../activities/evidenceActivities';
 import { evidenceReportWorkflowId } from '../domain/workflowIds';
 import type { EvidenceSummary, RepoRead } from '../evidence/types';
 import { showPhase } from './phase';
+import { PATCH_EVIDENCE_LOCAL_STEPS } from './versions';
 
 // Transient failures (a forge or storage outage) are retried until they pass: they delay the
 // report, never fail it. Only a repository that stays unreadable for hours is given up on, and
@@ -22,6 +25,12 @@ const reading = proxyActivities<EvidenceActivities>({
   startToCloseTimeout: '30 minutes',
   scheduleToCloseTimeout: '6 hours',
   heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+// Steps that only compute or tidy the worker's own files: run in the workflow's worker, without
+// a round trip through the server's task queue each.
+const local = proxyLocalActivities<EvidenceActivities>({
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 const files = proxyActivities<EvidenceActivities>({
@@ -40,8 +49,10 @@ export interface EvidenceReportInput {
 
 /** One month's evidence: every repository read in parallel, zips built, uploaded, summarised. */
 export async function evidenceReportWorkflow(input: EvidenceReportInput = {}): Promise<EvidenceSummary> {
+  // Runs begun before the quick steps became local ones replay as they ran.
+  const steps = patched(PATCH_EVIDENCE_LOCAL_STEPS) ? local : quick;
   showPhase('planning');
-  const plan = await quick.evidencePlan(input);
+  const plan = await steps.evidencePlan(input);
   const { month, window } = plan;
 
   showPhase('reading');
@@ -67,9 +78,9 @@ export async function evidenceReportWorkflow(input: EvidenceReportInput = {}): P
   }
 
   showPhase('summarising');
-  const { channel, text } = await quick.summariseEvidence({ month, reads, built });
-  const { posted } = await quick.postEvidenceSummary({ month, channel, text });
-  await quick.cleanEvidenceRun({ month });
+  const { channel, text } = await steps.summariseEvidence({ month, reads, built });
+  const { posted } = steps === quick || plan.outputs.slack ? await quick.postEvidenceSummary({ month, channel, text }) : { posted: false };
+  await steps.cleanEvidenceRun({ month });
   showPhase('done');
   return {
     month,

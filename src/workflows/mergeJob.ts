@@ -34,7 +34,7 @@ import { isPipelineFinished, isPipelinePassed } from '../domain/events';
 import type { JobOutcome, RefusalReason } from '../domain/jobOutcome';
 import { checkReadiness, type MergeTrigger } from '../domain/readiness';
 import type { MergeRequest, MergeRequestRef, Pipeline } from '../domain/types';
-import { HEAD_SHA } from '../temporal/searchAttributes';
+import { HEAD_SHA } from '../temporal/searchAttributeKeys';
 import { forge, git } from './activities';
 import { attemptEndedSignal, cancelJobSignal, jobPhaseQuery, pipelineSignal, type JobPhase } from './definitions';
 import { showPhase } from './phase';

@@ -1,5 +1,5 @@
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { PHASE } from '../temporal/searchAttributes';
+import { PHASE } from '../temporal/searchAttributeKeys';
 
 /** Shows the phase in the Web UI's list (search attribute ShepherdPhase). */
 export function showPhase(phase: string): void {

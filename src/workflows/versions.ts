@@ -9,3 +9,9 @@ export const PATCH_ISSUE_7 = 'issue-7-trains';
 
 /** Issue 8: backport requests (labels, `@bot backport`, `/cherry-pick`) and `@bot help`. */
 export const PATCH_ISSUE_8 = 'issue-8-backports';
+
+/**
+ * Issue 9: the evidence report's quick steps (plan, summary, clean-up) as local activities, and
+ * no Slack step when Slack is not configured: fewer round trips through the server.
+ */
+export const PATCH_EVIDENCE_LOCAL_STEPS = 'issue-9-evidence-local-steps';

@@ -20,6 +20,8 @@ import { startFakeBitbucket } from '../fakes/bitbucket';
 import { workflowBundle } from '../helpers/temporal';
 
 const OUT = path.join(__dirname, 'histories');
+/** Names what the workflow code of these recordings has that earlier ones do not (file names carry it). */
+const VERSION = 'local-steps';
 
 async function main(): Promise<void> {
   const server = await startDevServer({ port: await freePort() });
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
     await worker.runUntil(async () => {
       const write = async (workflowId: string, name: string): Promise<void> => {
         const history = await client.workflow.getHandle(workflowId).fetchHistory();
-        const file = path.join(OUT, `${name}-${stamp}.json`);
+        const file = path.join(OUT, `${name}-${VERSION}-${stamp}.json`);
         fs.writeFileSync(file, historyToJSON(history));
         console.log(`wrote ${path.relative(process.cwd(), file)}`);
       };
