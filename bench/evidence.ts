@@ -74,6 +74,8 @@ export interface OursSplit {
   cpuFake: number;
   /** The dev server's CPU time during the run (Linux only: from /proc). */
   cpuTemporal?: number;
+  /** Of the machine's CPU time during the run, the share the hypervisor gave to others (%; Linux only). */
+  stealPercent?: number;
 }
 
 export interface OursRun {
@@ -111,6 +113,17 @@ export interface EvidenceReport {
 }
 
 const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+
+/** The machine's CPU time so far, in clock ticks: all of it, and what was stolen (Linux only: /proc/stat). */
+function machineTicks(): { total: number; steal: number } | undefined {
+  try {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const ticks = fields.slice(0, 8).map(Number);
+    return { total: ticks.reduce((a, b) => a + b, 0), steal: ticks[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
 
 /** Another process's CPU time in ms, where /proc tells it (Linux), else undefined. */
 function processCpuMs(pid: number | undefined): number | undefined {
@@ -508,15 +521,19 @@ export async function benchEvidence(opts: EvidenceBenchOptions): Promise<Evidenc
       const workflowId = `bench-evidence-${month}-${++n}-${Date.now().toString(36)}`;
       const fakeCpu = await fake.cpuMs();
       const temporalCpu = processCpuMs(temporalServer.process.pid);
+      const ticks = machineTicks();
       const cpu = process.cpuUsage();
       const started = performance.now();
       const summary = await client.workflow.execute(evidenceReportWorkflow, { workflowId, taskQueue, args: [{ month }] });
       const ms = performance.now() - started;
       const cpuOurs = cpuMs(process.cpuUsage(cpu));
+      const ticksNow = machineTicks();
+      const stealPercent = ticks && ticksNow && ticksNow.total > ticks.total ? (100 * (ticksNow.steal - ticks.steal)) / (ticksNow.total - ticks.total) : undefined;
       const cpuFake = (await fake.cpuMs()) - fakeCpu;
       const temporalNow = processCpuMs(temporalServer.process.pid);
       const cpuTemporal = temporalCpu !== undefined && temporalNow !== undefined ? temporalNow - temporalCpu : undefined;
-      const split = { ...splitOf(await client.workflow.getHandle(workflowId).fetchHistory()), cpuOurs, cpuFake, ...(cpuTemporal !== undefined ? { cpuTemporal } : {}) };
+      const hist = await client.workflow.getHandle(workflowId).fetchHistory();
+      const split = { ...splitOf(hist), cpuOurs, cpuFake, ...(cpuTemporal !== undefined ? { cpuTemporal } : {}), ...(stealPercent !== undefined ? { stealPercent } : {}) };
       return { ms, summary, split };
     };
 
@@ -624,7 +641,8 @@ export function formatEvidenceReport(r: EvidenceReport): string {
         `baseline/ours ${(r.baselineMs / o.medianMs).toFixed(1)}x (goal: at least 10x); ours/longest chain ${(o.medianMs / r.chain.ms).toFixed(2)}x (goal: at most 1.5x)`,
       `      where it went: planning ${s.planning} ms, reading ${s.reading} ms (slowest repository ${s.slowestRepo} ms, longest wait for a slot ${s.maxScheduleToStart} ms), ` +
         `building ${s.building} ms, summary and clean-up ${s.finishing} ms; CPU: this process ${s.cpuOurs.toFixed(0)} ms, the fake ${s.cpuFake.toFixed(0)} ms` +
-        `${s.cpuTemporal !== undefined ? `, the Temporal server ${s.cpuTemporal.toFixed(0)} ms` : ''} (${os.cpus().length} CPUs)`,
+        `${s.cpuTemporal !== undefined ? `, the Temporal server ${s.cpuTemporal.toFixed(0)} ms` : ''} (${os.cpus().length} CPUs` +
+        `${s.stealPercent !== undefined ? `, ${s.stealPercent.toFixed(0)}% of their time stolen by the hypervisor` : ''})`,
     );
   }
   lines.push(

@@ -74,6 +74,8 @@ const PR_COMMIT_FIELDS = ['-values.repository', '-values.summary', '-values.link
  */
 export class BitbucketReader implements EvidenceReader {
   private token: { value: string; expiresAt: number } | undefined;
+  /** Authors parsed so far: a month's commits come from a few people, each thousands of times. */
+  private readonly authors = new Map<string, Identity>();
   private readonly apiUrl: string;
   private readonly http = new JsonClient();
 
@@ -97,13 +99,23 @@ export class BitbucketReader implements EvidenceReader {
         sha: c.hash,
         date: c.date,
         url: c.links?.html?.href ?? `https://bitbucket.org/${repo.path}/commits/${c.hash}`,
-        author: { ...parseRawAuthor(c.author?.raw ?? ''), ...userIdentity(c.author?.user) },
+        author: { ...this.author(c.author?.raw ?? ''), ...userIdentity(c.author?.user) },
         message: c.message ?? '',
         parentCount: c.parents?.length ?? 0,
         approvers: [],
       });
     }
     return { commits, ...(page.next && !pastWindow ? { next: page.next } : {}) };
+  }
+
+  private author(raw: string): Identity {
+    let known = this.authors.get(raw);
+    if (!known) {
+      if (this.authors.size >= 10_000) this.authors.clear();
+      known = parseRawAuthor(raw);
+      this.authors.set(raw, known);
+    }
+    return known;
   }
 
   /** Merged pull requests, most recently updated first, until one was last updated before the month. */
