@@ -190,7 +190,7 @@ export class BitbucketReader implements EvidenceReader {
     const reason = unreadableReason(answer.status);
     const detail = (answer.body as { error?: { message?: string } } | undefined)?.error?.message ?? '';
     const text = `${repo.id}: Bitbucket answered ${answer.status}${detail ? ` (${detail})` : ''}`;
-    return reason ? new RepoUnreadableError(reason, text) : new ForgeBusyError(text);
+    return reason ? new RepoUnreadableError(reason, text, answer.status) : new ForgeBusyError(text);
   }
 
   /** Closes kept-alive connections. */

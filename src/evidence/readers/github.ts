@@ -36,9 +36,15 @@ export class GitHubReader implements EvidenceReader {
   async commitsPage(repo: EvidenceRepo, window: ReadWindow, cursor: string | undefined): Promise<CommitsPage> {
     const [owner, name] = repo.path.split('/');
     const page = Number(cursor ?? '1');
-    const { data, headers } = await this.call(repo, () =>
+    const listed = await this.call(repo, () =>
       this.octokit.rest.repos.listCommits({ owner, repo: name, since: window.since, until: window.until, per_page: PER_PAGE, page }),
-    );
+    ).catch((e: unknown) => {
+      // GitHub answers 409 "Git Repository is empty." for a repository without commits.
+      if (e instanceof RepoUnreadableError && e.status === 409) return undefined;
+      throw e;
+    });
+    if (!listed) return { commits: [] };
+    const { data, headers } = listed;
     // GitHub filters on the committer date: that is the date a commit counts for, and the one shown,
     // so every commit falls in exactly one month.
     const commits: CollectedCommit[] = data
@@ -103,13 +109,14 @@ export class GitHubReader implements EvidenceReader {
       const status = (e as { status?: unknown }).status;
       const message = e instanceof Error ? e.message : String(e);
       if (typeof status === 'number') {
-        // GitHub says "rate limit exceeded" with 403 (or 429): a wait, not a refusal.
+        // GitHub says "rate limit exceeded" with 403 (or 429), its secondary limits with a
+        // Retry-After: a wait, not a refusal.
         const headers = (e as { response?: { headers?: Record<string, string | undefined> } }).response?.headers;
-        if ((status === 403 && headers?.['x-ratelimit-remaining'] === '0') || status === 429) {
+        if ((status === 403 && (headers?.['x-ratelimit-remaining'] === '0' || headers?.['retry-after'] !== undefined)) || status === 429) {
           throw new ForgeBusyError(`${repo.id}: GitHub's rate limit is exhausted (${status})`);
         }
         const reason = unreadableReason(status);
-        if (reason) throw new RepoUnreadableError(reason, `${repo.id}: GitHub answered ${status} (${message})`);
+        if (reason) throw new RepoUnreadableError(reason, `${repo.id}: GitHub answered ${status} (${message})`, status);
         throw new ForgeBusyError(`${repo.id}: GitHub answered ${status} (${message})`);
       }
       throw new ForgeBusyError(`${repo.id}: GitHub unavailable (${message})`);

@@ -57,6 +57,8 @@ export class GitLabReader implements EvidenceReader {
       if (e instanceof ForgeError && (e.kind === 'not-found' || e.kind === 'forbidden' || e.kind === 'unauthorized')) {
         throw new RepoUnreadableError(e.kind, `${repo.id}: ${e.message}`);
       }
+      // GitLab refused the request itself (400, 422): asking again gets the same answer.
+      if (e instanceof ForgeError && e.kind === 'invalid') throw new RepoUnreadableError('refused', `${repo.id}: ${e.message}`);
       throw e;
     }
   }

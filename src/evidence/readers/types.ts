@@ -25,16 +25,19 @@ export interface EvidenceReader {
   approvalsPage(repo: EvidenceRepo, window: ReadWindow, cursor: string | undefined): Promise<ApprovalsPage>;
 }
 
-export type UnreadableReason = 'not-found' | 'forbidden' | 'unauthorized';
+export type UnreadableReason = 'not-found' | 'forbidden' | 'unauthorized' | 'refused';
 
 /**
- * The forge answered that this repository cannot be read (404, 403, 401): reported in the
- * summary as not found, and the month completes without it. Not retried.
+ * The forge answered that this repository cannot be read (404, 403, 401), or refused the request
+ * as such (another 4xx: asking again would get the same answer): reported in the summary with
+ * the forge's answer, and the month completes without it. Not retried.
  */
 export class RepoUnreadableError extends Error {
   constructor(
     readonly reason: UnreadableReason,
     message: string,
+    /** The forge's HTTP status, when it gave one. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'RepoUnreadableError';
@@ -53,6 +56,8 @@ export function unreadableReason(status: number): UnreadableReason | undefined {
   if (status === 404) return 'not-found';
   if (status === 403) return 'forbidden';
   if (status === 401) return 'unauthorized';
+  // 408 (the request timed out) and 429 (too many requests) are waits; 5xx are outages.
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return 'refused';
   return undefined;
 }
 

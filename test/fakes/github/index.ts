@@ -40,8 +40,8 @@ export interface FakeGitHub {
   /** Delay before every answer, in ms. */
   latencyMs: number;
   /**
-   * The next `count` matching requests get `status`: 403 and 429 as GitHub's rate limits
-   * (x-ratelimit-remaining: 0; `retryAfter` for the secondary limit), 5xx as outages.
+   * The next `count` matching requests get `status`: 403 and 429 as GitHub's rate limits (403
+   * with x-ratelimit-remaining: 0; with `retryAfter`, or 429, the secondary limit), 5xx as outages.
    */
   failNext(count: number, status: number, opts?: FailureOptions): void;
   failAlways(status: number, opts?: FailureOptions): void;
@@ -54,16 +54,17 @@ export interface FakeGitHub {
 /** Bodies of injected failures, as GitHub and the proxies in front of it answer. */
 function outage(res: Response, status: number): void {
   if (status === 403 || status === 429) {
+    // With a Retry-After, a secondary limit: the primary one is not used up then.
+    const secondary = res.get('Retry-After') !== undefined || status === 429;
     res.set({
       'x-ratelimit-limit': '5000',
-      'x-ratelimit-remaining': '0',
-      'x-ratelimit-used': '5000',
+      'x-ratelimit-remaining': secondary ? '4990' : '0',
+      'x-ratelimit-used': secondary ? '10' : '5000',
       'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 60),
     });
-    const message =
-      status === 403
-        ? 'API rate limit exceeded for user ID 1.'
-        : 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
+    const message = secondary
+      ? 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'
+      : 'API rate limit exceeded for user ID 1.';
     res.status(status).json(json.error(message, status, 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api'));
   } else if (status >= 502 && status <= 504) {
     res.status(status).type('text/html').send(`<html><body><h1>${status}</h1></body></html>\n`);

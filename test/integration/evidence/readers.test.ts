@@ -95,6 +95,9 @@ describe('Bitbucket Cloud', () => {
     await expect(reader.commitsPage(parseEvidenceRepo('bitbucket:team/busy'), OCTOBER, undefined)).rejects.toBeInstanceOf(ForgeBusyError);
     bb.failNext(1, 429, { retryAfter: 1 });
     await expect(reader.commitsPage(parseEvidenceRepo('bitbucket:team/busy'), OCTOBER, undefined)).rejects.toBeInstanceOf(ForgeBusyError);
+    // Any other 4xx is the same answer next time: not retried, and named in the summary.
+    bb.failNext(1, 400);
+    await expect(reader.commitsPage(parseEvidenceRepo('bitbucket:team/busy'), OCTOBER, undefined)).rejects.toMatchObject({ reason: 'refused', status: 400 });
     bb.expireTokens();
     await expect(reader.commitsPage(parseEvidenceRepo('bitbucket:team/busy'), OCTOBER, undefined)).resolves.toEqual({ commits: [] });
     const wrong = new BitbucketReader({ apiUrl: bb.url, tokenUrl: bb.tokenUrl, key: bb.consumer.key, secret: 'not-it' });
@@ -129,6 +132,17 @@ describe('GitHub', () => {
     expect(commits[0]).toMatchObject({ author: { name: 'Ana', email: 'ana@example.com', username: 'ana-gh' } });
     expect(approvals.get(october[129].sha)).toEqual(['joan']);
     await expect(reader.commitsPage(parseEvidenceRepo('github:owner/none'), OCTOBER, undefined)).rejects.toMatchObject({ reason: 'not-found' });
+  });
+
+  test('an empty repository (GitHub answers 409) has no commits; a secondary rate limit (403 with Retry-After) is "try again"', async () => {
+    gh.addRepo('owner/empty');
+    await expect(reader.commitsPage(parseEvidenceRepo('github:owner/empty'), OCTOBER, undefined)).resolves.toEqual({ commits: [] });
+    expect(gh.requests.filter((r) => r.url.startsWith('/repos/owner/empty/commits')).map((r) => r.status)).toEqual([409]);
+    gh.failNext(1, 403, { retryAfter: 60 });
+    await expect(reader.commitsPage(parseEvidenceRepo('github:owner/web'), OCTOBER, undefined)).rejects.toBeInstanceOf(ForgeBusyError);
+    gh.setForbidden('owner/web', true);
+    await expect(reader.commitsPage(parseEvidenceRepo('github:owner/web'), OCTOBER, undefined)).rejects.toMatchObject({ reason: 'forbidden' });
+    gh.setForbidden('owner/web', false);
   });
 });
 
