@@ -11,8 +11,8 @@ export interface CreditResult {
   readonly commitsCounted: number;
 }
 
-// Stronger roles first: a person credited twice for one commit keeps the first of these.
-const ROLES: readonly EvidenceRole[] = ['author', 'co-author', 'approver'];
+// Stronger roles first: a person credited twice for one commit keeps the stronger.
+const RANK: Readonly<Record<EvidenceRole, number>> = { author: 0, 'co-author': 1, approver: 2 };
 
 /**
  * The person `identity` is: the first in `people` whose email or an alias equals the identity's
@@ -95,42 +95,55 @@ export function creditCommits(commits: readonly CollectedCommit[], people: reado
   const entries: EvidenceEntry[] = [];
   const unknown = new Map<string, string>();
   const distinct = uniqueCommits(commits).filter((commit) => opts.includeMerges || commit.parentCount < 2);
+  const roleOf = new Map<string, EvidenceRole>();
   for (const commit of distinct) {
-    const roleOf = new Map<string, EvidenceRole>();
-    const credit = (identity: Identity, role: EvidenceRole): void => {
-      const person = matchPerson(identity, people);
-      if (!person) {
-        // The report is about committers: an approver who is nobody is not worth an alert.
-        if (role !== 'approver') noteUnknown(unknown, identity);
-        return;
-      }
-      const current = roleOf.get(person.name);
-      if (current === undefined || ROLES.indexOf(role) < ROLES.indexOf(current)) roleOf.set(person.name, role);
-    };
-    credit(commit.author, 'author');
-    for (const coAuthor of coAuthorsOf(commit.message)) credit(coAuthor, 'co-author');
-    for (const approver of commit.approvers) credit(approver, 'approver');
+    roleOf.clear();
+    credit(roleOf, unknown, people, commit.author, 'author');
+    for (const coAuthor of coAuthorsOf(commit.message)) credit(roleOf, unknown, people, coAuthor, 'co-author');
+    for (const approver of commit.approvers) credit(roleOf, unknown, people, approver, 'approver');
     const subject = subjectOf(commit.message);
     for (const [person, role] of roleOf) {
       entries.push({ person, repo: commit.repo, sha: commit.sha, date: commit.date, url: commit.url, role, subject });
     }
   }
   return {
-    entries: entries.sort(compareEntries),
+    entries: sortEvidenceEntries(entries),
     unknown: [...unknown.values()].sort(compareText),
     commitsCounted: distinct.length,
   };
 }
 
-/** The order of evidence lines everywhere: person, repository, instant, SHA, role. */
-export function compareEntries(a: EvidenceEntry, b: EvidenceEntry): number {
-  return (
-    compareCodeUnits(a.person, b.person) ||
-    compareCodeUnits(a.repo, b.repo) ||
-    compareInstants(a.date, b.date) ||
-    compareCodeUnits(a.sha, b.sha) ||
-    ROLES.indexOf(a.role) - ROLES.indexOf(b.role)
+/** Notes `identity`'s person in `roleOf` with the stronger of `role` and the role noted before. */
+function credit(roleOf: Map<string, EvidenceRole>, unknown: Map<string, string>, people: readonly EvidencePerson[], identity: Identity, role: EvidenceRole): void {
+  const person = matchPerson(identity, people);
+  if (!person) {
+    // The report is about committers: an approver who is nobody is not worth an alert.
+    if (role !== 'approver') noteUnknown(unknown, identity);
+    return;
+  }
+  const current = roleOf.get(person.name);
+  if (current === undefined || RANK[role] < RANK[current]) roleOf.set(person.name, role);
+}
+
+/**
+ * A sorted copy of `entries`, in the order of evidence lines everywhere: person, repository,
+ * instant, SHA, role, then link and subject, so that entries differing only in those come out
+ * alike too. Each date is parsed once rather than at every comparison: a month of a repository
+ * is tens of thousands of lines.
+ */
+export function sortEvidenceEntries(entries: readonly EvidenceEntry[]): EvidenceEntry[] {
+  const decorated = entries.map((entry) => ({ entry, at: Date.parse(entry.date) }));
+  decorated.sort(
+    ({ entry: a, at: ta }, { entry: b, at: tb }) =>
+      compareCodeUnits(a.person, b.person) ||
+      compareCodeUnits(a.repo, b.repo) ||
+      compareParsedInstants(a.date, ta, b.date, tb) ||
+      compareCodeUnits(a.sha, b.sha) ||
+      RANK[a.role] - RANK[b.role] ||
+      compareCodeUnits(a.url, b.url) ||
+      compareCodeUnits(a.subject, b.subject),
   );
+  return decorated.map((d) => d.entry);
 }
 
 /** Code-unit order: the same on every machine, unlike localeCompare. */
@@ -143,21 +156,7 @@ function compareText(a: string, b: string): number {
 }
 
 /** Earlier first whatever offsets the forges wrote; unreadable dates after readable ones. */
-/** Parsed dates of the sort in progress: a sort compares each date many times. */
-const parsed = new Map<string, number>();
-function instant(date: string): number {
-  let t = parsed.get(date);
-  if (t === undefined) {
-    if (parsed.size > 100_000) parsed.clear();
-    t = Date.parse(date);
-    parsed.set(date, t);
-  }
-  return t;
-}
-
-function compareInstants(a: string, b: string): number {
-  const ta = instant(a);
-  const tb = instant(b);
+function compareParsedInstants(a: string, ta: number, b: string, tb: number): number {
   if (Number.isNaN(ta) || Number.isNaN(tb)) return Number.isNaN(ta) === Number.isNaN(tb) ? compareCodeUnits(a, b) : Number.isNaN(ta) ? 1 : -1;
   return ta - tb || compareCodeUnits(a, b);
 }

@@ -1,6 +1,6 @@
 // The evidence files people download: one text file per person and repository, named so that any
 // file system and zip tool keeps them apart. Pure: writing them to disk is the activity's job.
-import { compareEntries } from './credit';
+import { sortEvidenceEntries } from './credit';
 import { monthLabel, parseMonth } from './month';
 import { evidenceRepoProblem } from './repos';
 import type { EvidenceEntry, EvidencePerson, Month } from './types';
@@ -38,7 +38,7 @@ export function renderEvidenceFile(person: EvidencePerson, repoId: string, month
   const stray = entries.find((entry) => entry.person !== person.name || entry.repo !== repoId);
   // A line of somebody else's evidence in this file would be a false claim: refuse it.
   if (stray) throw new Error(`Evidence of ${stray.person} in ${stray.repo} does not belong in the file of ${person.name} in ${repoId}`);
-  const lines = uniqueEntries([...entries].sort(compareWholeEntries));
+  const lines = uniqueEntries(sortEvidenceEntries(entries));
   const commits = new Set(lines.map((entry) => entry.sha.toLowerCase())).size;
   const header = [
     `Evidence of ${oneLine(person.name)} <${oneLine(person.email)}>`,
@@ -55,7 +55,7 @@ export function renderEvidenceFile(person: EvidencePerson, repoId: string, month
 /** Entries by person, then by repository, each level and each list in the report's order. */
 export function groupEvidence(entries: readonly EvidenceEntry[]): Map<string, Map<string, EvidenceEntry[]>> {
   const groups = new Map<string, Map<string, EvidenceEntry[]>>();
-  for (const entry of [...entries].sort(compareWholeEntries)) {
+  for (const entry of sortEvidenceEntries(entries)) {
     let byRepo = groups.get(entry.person);
     if (!byRepo) groups.set(entry.person, (byRepo = new Map()));
     let list = byRepo.get(entry.repo);
@@ -78,11 +78,6 @@ function slugify(text: string): string {
 /** Tabs and line breaks would split a row: fold them into single spaces. */
 function oneLine(text: string): string {
   return text.replace(/[\t\r\n]+/g, ' ').trim();
-}
-
-/** The report's order, then every other field: duplicates differing in a detail still render alike. */
-function compareWholeEntries(a: EvidenceEntry, b: EvidenceEntry): number {
-  return compareEntries(a, b) || (a.url < b.url ? -1 : a.url > b.url ? 1 : 0) || (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0);
 }
 
 /** Sorted entries without repeats of a commit in one role (the first, in that order, is kept). */
