@@ -13,14 +13,9 @@ export const PHASE = defineSearchAttributeKey('ShepherdPhase', SearchAttributeTy
 /** The commit a merge job waits for CI on: pipeline hooks are routed by (project, SHA). */
 export const HEAD_SHA = defineSearchAttributeKey('ShepherdHeadSha', SearchAttributeType.KEYWORD);
 
-/** `--search-attribute` arguments for `temporal server start-dev`. */
-export const DEV_SERVER_SEARCH_ATTRIBUTES: string[] = [
-  'ShepherdForge=Keyword',
-  'ShepherdProject=Keyword',
-  'ShepherdMergeRequest=Int',
-  'ShepherdTargetBranch=Keyword',
-  'ShepherdPhase=Keyword',
-  'ShepherdHeadSha=Keyword',
-];
-
 export const ALL_SEARCH_ATTRIBUTES = [FORGE, PROJECT, MERGE_REQUEST, TARGET_BRANCH, PHASE, HEAD_SHA];
+
+/** `--search-attribute` arguments for `temporal server start-dev`, e.g. `ShepherdPhase=Keyword`. */
+export const DEV_SERVER_SEARCH_ATTRIBUTES: string[] = ALL_SEARCH_ATTRIBUTES.map(
+  (key) => `${key.name}=${key.type === SearchAttributeType.INT ? 'Int' : 'Keyword'}`,
+);

@@ -181,6 +181,11 @@ describe('GitLab', () => {
     expect(pages).toBeGreaterThanOrEqual(2);
     expect(commits[0]).toMatchObject({ author: { name: 'Dee', email: 'dee@example.com' }, url: expect.stringContaining('/-/commit/') });
     await expect(reader.commitsPage(parseEvidenceRepo('gitlab:group/none'), OCTOBER, undefined)).rejects.toMatchObject({ reason: 'not-found' });
+    // A 400 or 422 is GitLab refusing the request itself: the same answer next time, not an outage.
+    fake.failNextRequests(1, 422, { path: /repository\/commits/ });
+    await expect(reader.commitsPage(parseEvidenceRepo('gitlab:group/app'), OCTOBER, undefined)).rejects.toMatchObject({ reason: 'refused' });
+    fake.failNextRequests(1, 503, { path: /repository\/commits/ });
+    await expect(reader.commitsPage(parseEvidenceRepo('gitlab:group/app'), OCTOBER, undefined)).rejects.toBeInstanceOf(ForgeBusyError);
   });
 
   test('approvers of the merge requests merged since the month began: on their commits, the merge commit and the squash commit', async () => {
